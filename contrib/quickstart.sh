@@ -1,0 +1,31 @@
+#!/bin/sh
+# The README's first command: install what Debian 12 lacks, build postdesk,
+# and run its main job on the embedded default (SQLite and a Maildir spool,
+# no servers): turn the demo mails into tickets and show them.
+set -eu
+cd "$(dirname "$0")/.."
+top=$(pwd)
+contrib/install-deps.sh
+[ -x configure ] || autoreconf -fi
+mkdir -p _build/default
+cd _build/default
+[ -f Makefile ] || "$top/configure" -q
+make -j"$(nproc)" -s
+pd="$(pwd)/src/postdesk"
+demo="$top/_build/demo"
+mkdir -p "$demo"
+if [ ! -f "$demo/postdesk.conf" ]; then
+	sed -e 's/^default_group = core/default_group = core/' \
+		"$top/contrib/postdesk.conf.example" >"$demo/postdesk.conf"
+fi
+cd "$demo"
+"$pd" -c postdesk.conf check
+"$pd" -c postdesk.conf init
+"$pd" -c postdesk.conf import "$top/contrib/demo"
+echo
+"$pd" -c postdesk.conf ticket list
+echo
+"$pd" -c postdesk.conf ticket show 1
+echo
+echo "The demo gateway is in $demo (postdesk.conf, var/postdesk.db, var/outbox/)."
+echo "Try: $pd -c $demo/postdesk.conf ticket show 2 --json"

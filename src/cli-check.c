@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: MIT
+ * cli-check.c: postdesk check — validate the config (and what it points
+ * at) and print every problem as FILE:LINE: message. Exit 78 when any. */
+#include "autodefs.h"
+#include <stdio.h>
+#include "cli.h"
+#include "error.h"
+#include "util.h"
+#include "banned.h"
+
+gboolean
+cli_check(cli_t *cli, int argc, char **argv, GError **error)
+{
+	g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GError) local = NULL;
+	g_autoptr(config_t) cfg = NULL;
+	gboolean quiet = FALSE;
+	GOptionEntry entries[] = {
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "print problems only", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+
+	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
+			       "Validate the config, filters and templates; print every "
+			       "problem as FILE:LINE: message.",
+			       error))
+		return FALSE;
+	cfg = config_load(cli->config_path, warnings, &local);
+	if (cfg == NULL) {
+		g_auto(GStrv) lines = g_strsplit(local->message, "\n", -1);
+
+		for (char **l = lines; *l != NULL; l++)
+			g_ptr_array_add(problems, g_strdup(*l));
+	} else {
+		g_autoptr(GBytes) secret = NULL;
+		g_autoptr(GError) serr = NULL;
+
+		/* init creates the secret; a wrong mode is a problem. */
+		if (g_file_test(cfg->secret_file, G_FILE_TEST_EXISTS)) {
+			secret = util_read_secret(cfg->secret_file, &serr);
+			if (secret == NULL)
+				g_ptr_array_add(problems, g_strdup_printf(
+					"%s:%" G_GINT64_FORMAT ": [gateway] secret_file: %s",
+					cfg->path, config_line(cfg, "gateway", "secret_file"),
+					serr->message));
+		} else {
+			g_ptr_array_add(warnings, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": [gateway] secret_file: %s does not "
+				"exist yet (postdesk init creates it)", cfg->path,
+				config_line(cfg, "gateway", "secret_file"), cfg->secret_file));
+		}
+		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
+			g_ptr_array_add(warnings, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "
+				"set: mail to a plain support address cannot be authenticated, "
+				"so no command on it runs", cfg->path,
+				config_line(cfg, "gateway", NULL)));
+	}
+	for (guint i = 0; i < warnings->len; i++)
+		fprintf(stderr, "%s (warning)\n", (char *)warnings->pdata[i]);
+	for (guint i = 0; i < problems->len; i++)
+		fprintf(stderr, "%s\n", (char *)problems->pdata[i]);
+	if (problems->len > 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %u problem%s found",
+			    cli->config_path, problems->len, problems->len == 1 ? "" : "s");
+		return FALSE;
+	}
+	if (!quiet)
+		printf("%s: OK\n", cli->config_path);
+	return TRUE;
+}

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT
+ * cli.h: the command table and what every cli-<cmd>.c gets. Only cli.c
+ * turns an error into an exit status. */
+#ifndef POSTDESK_CLI_H
+#define POSTDESK_CLI_H
+#include <glib.h>
+#include "config.h"
+#include "store.h"
+
+typedef enum {
+	CLI_NEEDS_CONFIG = 1 << 0, /* load and validate the config first */
+	CLI_NEEDS_STORE = 1 << 1,  /* open the database (schema current) */
+	CLI_MTA = 1 << 2,          /* exit codes for an MTA: 75 unless too large */
+} cli_needs_t;
+
+/* What a command runs with; cli.c sets it up and tears it down. */
+typedef struct {
+	const char *prog;       /* "postdesk" */
+	const char *name;       /* the command, e.g. "ticket" or "ticket show" */
+	char *name_buf;         /* owns a two-word name */
+	char *config_path;      /* resolved config file */
+	config_t *cfg;          /* with CLI_NEEDS_CONFIG */
+	store_t *st;            /* with CLI_NEEDS_STORE */
+} cli_t;
+
+typedef gboolean (*cli_fn_t)(cli_t *cli, int argc, char **argv, GError **error);
+
+/* Parse ARGV (argv[0] is the command name) with ENTRIES; --help prints
+ * and exits 0, an unknown option is PD_ERROR_USAGE. ARGS describes the
+ * positional arguments for the usage line, SUMMARY the command. */
+gboolean cli_parse_options(cli_t *cli, int *argc, char ***argv,
+			   const GOptionEntry *entries, const char *args,
+			   const char *summary, GError **error);
+/* Load the config and open the store if the command did not ask for them
+ * in its table entry (for commands whose subcommands differ). */
+gboolean cli_need(cli_t *cli, cli_needs_t needs, GError **error);
+
+/* Two-word commands (ticket show): a table per command, as git's and
+ * smtpctl's. */
+typedef struct {
+	const char *name;
+	cli_fn_t fn;
+	const char *summary;
+} cli_subcommand_t;
+/* Run the subcommand named by argv[1] from TABLE (N entries); --help or no
+ * subcommand lists them. */
+gboolean cli_dispatch(cli_t *cli, const cli_subcommand_t *table, gsize n, int argc,
+		      char **argv, GError **error);
+
+int cli_main(int argc, char **argv);
+
+gboolean cli_init(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_check(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_deliver(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_import(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_ticket(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_message(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_quarantine(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_queue(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_backup(cli_t *cli, int argc, char **argv, GError **error);
+#endif

@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: MIT
+ * config.c: load and validate postdesk.conf.
+ *
+ * One table (KEYS) says, for every key of every section, its type, its
+ * default and where it lands in the typed structs; loading and validation
+ * both walk it, so a key is added in one place. GKeyFile forgets where keys
+ * were and quotes bad lines without their number, so the file is scanned
+ * once first to map [section]/key to lines and to catch syntax errors
+ * with their line. The scan also drops comments that follow a value after
+ * whitespace ("tag = Support   # subject tag"), which GKeyFile would keep
+ * as part of the value. */
+#include "autodefs.h"
+#include <gio/gio.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+#include "error.h"
+#include "util.h"
+#include "banned.h"
+
+typedef enum {
+	K_STRING,
+	K_PATH,      /* resolved against the config file's directory */
+	K_ADDRESS,   /* one mail address, normalised */
+	K_ADDRESSES, /* list of addresses, normalised */
+	K_LIST,      /* list of words */
+	K_ENUM,      /* one of ENUMS ("a|b|c") */
+	K_BOOL,
+	K_INT,       /* gint64 in [MIN, MAX] */
+	K_SIZE,      /* guint64 bytes */
+	K_DURATION,  /* gint64 seconds */
+	K_TIMEZONE,  /* IANA name */
+	K_HOURS,     /* "Mon-Fri 09:00-17:00[, Sat 10:00-12:00]" */
+	K_URL,       /* scheme://... */
+} key_type_t;
+
+typedef enum { S_GATEWAY, S_SMTP, S_LIMITS, S_GROUP, S_MEMBER, S_IMAP, S_PLAN, S_ORG } section_t;
+
+typedef struct {
+	section_t section;
+	const char *key;
+	key_type_t type;
+	gboolean required;
+	const char *def;     /* default in config syntax, NULL for none */
+	gsize offset;        /* into config_t or the section's struct */
+	gint64 min, max;     /* K_INT */
+	const char *enums;   /* K_ENUM, K_URL schemes */
+} key_spec_t;
+
+#define G(f) offsetof(config_t, f)
+#define GR(f) offsetof(config_group_t, f)
+#define ME(f) offsetof(config_member_t, f)
+#define IM(f) offsetof(config_imap_t, f)
+#define PL(f) offsetof(config_plan_t, f)
+#define OR(f) offsetof(config_org_t, f)
+
+static const key_spec_t KEYS[] = {
+	{ S_GATEWAY, "database", K_PATH, FALSE, "var/postdesk.db", G(database), 0, 0, NULL },
+	{ S_GATEWAY, "spool", K_PATH, FALSE, "var", G(spool), 0, 0, NULL },
+	{ S_GATEWAY, "support_address", K_ADDRESS, TRUE, NULL, G(support_address), 0, 0, NULL },
+	{ S_GATEWAY, "tag", K_STRING, FALSE, "Support", G(tag), 0, 0, NULL },
+	{ S_GATEWAY, "secret_file", K_PATH, FALSE, "secret", G(secret_file), 0, 0, NULL },
+	{ S_GATEWAY, "language", K_STRING, FALSE, "en", G(language), 0, 0, NULL },
+	{ S_GATEWAY, "filters", K_PATH, FALSE, NULL, G(filters), 0, 0, NULL },
+	{ S_GATEWAY, "templates", K_PATH, FALSE, NULL, G(templates), 0, 0, NULL },
+	{ S_GATEWAY, "log", K_ENUM, FALSE, "stderr", G(log), 0, 0, "stderr|syslog" },
+	{ S_GATEWAY, "trusted_authserv_id", K_STRING, FALSE, NULL, G(trusted_authserv_id), 0, 0, NULL },
+	{ S_GATEWAY, "default_group", K_STRING, FALSE, NULL, G(default_group), 0, 0, NULL },
+	{ S_GATEWAY, "moderators", K_ADDRESSES, FALSE, NULL, G(moderators), 0, 0, NULL },
+	{ S_GATEWAY, "reopen_window", K_DURATION, FALSE, "30d", G(reopen_window), 0, 0, NULL },
+	{ S_GATEWAY, "retry_max_age", K_DURATION, FALSE, "5d", G(retry_max_age), 0, 0, NULL },
+
+	{ S_SMTP, "url", K_URL, TRUE, NULL, G(smtp_url), 0, 0, "smtp|smtps" },
+	{ S_SMTP, "tls", K_ENUM, FALSE, "starttls", G(smtp_tls), 0, 0, "starttls|tls|none" },
+	{ S_SMTP, "user", K_STRING, FALSE, NULL, G(smtp_user), 0, 0, NULL },
+	{ S_SMTP, "password_file", K_PATH, FALSE, NULL, G(smtp_password_file), 0, 0, NULL },
+
+	{ S_LIMITS, "max_message_size", K_SIZE, FALSE, "50M", G(max_message_size), 0, 0, NULL },
+	{ S_LIMITS, "max_quarantine_size", K_SIZE, FALSE, "200M", G(max_quarantine_size), 0, 0, NULL },
+	{ S_LIMITS, "max_attachment_size", K_SIZE, FALSE, "25M", G(max_attachment_size), 0, 0, NULL },
+	{ S_LIMITS, "max_mime_depth", K_INT, FALSE, "32", G(max_mime_depth), 1, 1000, NULL },
+	{ S_LIMITS, "max_parts", K_INT, FALSE, "1000", G(max_parts), 1, 100000, NULL },
+	{ S_LIMITS, "max_headers", K_INT, FALSE, "1000", G(max_headers), 10, 100000, NULL },
+	{ S_LIMITS, "max_header_length", K_SIZE, FALSE, "64k", G(max_header_length), 0, 0, NULL },
+	{ S_LIMITS, "max_text_size", K_SIZE, FALSE, "4M", G(max_text_size), 0, 0, NULL },
+	{ S_LIMITS, "auto_replies_per_hour", K_INT, FALSE, "5", G(auto_replies_per_hour), 0, 10000, NULL },
+	{ S_LIMITS, "fallback_charsets", K_LIST, FALSE, "windows-1252;iso-8859-1", G(fallback_charsets), 0, 0, NULL },
+
+	{ S_GROUP, "name", K_STRING, FALSE, NULL, GR(display_name), 0, 0, NULL },
+	{ S_GROUP, "addresses", K_ADDRESSES, FALSE, NULL, GR(addresses), 0, 0, NULL },
+	{ S_GROUP, "list_ids", K_LIST, FALSE, NULL, GR(list_ids), 0, 0, NULL },
+	{ S_GROUP, "assign", K_ENUM, FALSE, "round-robin", GR(assign), 0, 0, "round-robin|least-loaded|manual" },
+	{ S_GROUP, "tier", K_INT, FALSE, "1", GR(tier), 1, 4, NULL },
+	{ S_GROUP, "timezone", K_TIMEZONE, FALSE, "UTC", GR(timezone), 0, 0, NULL },
+	{ S_GROUP, "hours", K_HOURS, FALSE, "Mon-Fri 09:00-17:00", GR(hours), 0, 0, NULL },
+	{ S_GROUP, "first_response", K_DURATION, FALSE, "24h", GR(first_response), 0, 0, NULL },
+	{ S_GROUP, "language", K_STRING, FALSE, NULL, GR(language), 0, 0, NULL },
+	{ S_GROUP, "ack", K_BOOL, FALSE, "true", GR(ack), 0, 0, NULL },
+	{ S_GROUP, "ack_lists", K_BOOL, FALSE, "false", GR(ack_lists), 0, 0, NULL },
+	{ S_GROUP, "ack_forwarded", K_BOOL, FALSE, "true", GR(ack_forwarded), 0, 0, NULL },
+	{ S_GROUP, "copy_cc", K_BOOL, FALSE, "true", GR(copy_cc), 0, 0, NULL },
+
+	{ S_MEMBER, "name", K_STRING, FALSE, NULL, ME(name), 0, 0, NULL },
+	{ S_MEMBER, "groups", K_LIST, FALSE, NULL, ME(groups), 0, 0, NULL },
+	{ S_MEMBER, "aliases", K_ADDRESSES, FALSE, NULL, ME(aliases), 0, 0, NULL },
+	{ S_MEMBER, "tier", K_INT, FALSE, "1", ME(tier), 1, 4, NULL },
+	{ S_MEMBER, "capacity", K_INT, FALSE, "20", ME(capacity), 0, 100000, NULL },
+	{ S_MEMBER, "moderator", K_BOOL, FALSE, "false", ME(moderator), 0, 0, NULL },
+	{ S_MEMBER, "away", K_BOOL, FALSE, "false", ME(away), 0, 0, NULL },
+	{ S_MEMBER, "kind", K_ENUM, FALSE, "core", ME(kind), 0, 0, "core|partner|freelancer" },
+	{ S_MEMBER, "timezone", K_TIMEZONE, FALSE, NULL, ME(timezone), 0, 0, NULL },
+
+	{ S_IMAP, "url", K_URL, TRUE, NULL, IM(url), 0, 0, "imap|imaps" },
+	{ S_IMAP, "user", K_STRING, TRUE, NULL, IM(user), 0, 0, NULL },
+	{ S_IMAP, "password_file", K_PATH, TRUE, NULL, IM(password_file), 0, 0, NULL },
+	{ S_IMAP, "group", K_STRING, FALSE, NULL, IM(group), 0, 0, NULL },
+	{ S_IMAP, "processed", K_STRING, FALSE, NULL, IM(processed), 0, 0, NULL },
+	{ S_IMAP, "quarantine", K_STRING, FALSE, "Quarantine", IM(quarantine), 0, 0, NULL },
+	{ S_IMAP, "tls", K_ENUM, FALSE, "verify", IM(tls), 0, 0, "verify|none" },
+	{ S_IMAP, "idle", K_BOOL, FALSE, "true", IM(idle), 0, 0, NULL },
+	{ S_IMAP, "poll_interval", K_DURATION, FALSE, "60s", IM(poll_interval), 0, 0, NULL },
+
+	{ S_PLAN, "quota", K_INT, FALSE, "0", PL(quota), 0, G_MAXINT32, NULL },
+	{ S_PLAN, "period", K_ENUM, FALSE, "year", PL(period), 0, 0, "month|quarter|year" },
+
+	{ S_ORG, "name", K_STRING, FALSE, NULL, OR(name), 0, 0, NULL },
+	{ S_ORG, "plan", K_STRING, TRUE, NULL, OR(plan), 0, 0, NULL },
+};
+
+static const struct {
+	const char *prefix; /* "gateway" or "group:" */
+	section_t section;
+	gboolean named;
+} SECTIONS[] = {
+	{ "gateway", S_GATEWAY, FALSE }, { "smtp", S_SMTP, FALSE },
+	{ "limits", S_LIMITS, FALSE },   { "group:", S_GROUP, TRUE },
+	{ "member:", S_MEMBER, TRUE },   { "imap:", S_IMAP, TRUE },
+	{ "plan:", S_PLAN, TRUE },       { "org:", S_ORG, TRUE },
+};
+
+/* What loading one file needs: where things are and what went wrong. */
+typedef struct {
+	const char *path;
+	GKeyFile *kf;
+	GHashTable *lines;  /* "section\nkey" or "section" -> line */
+	GPtrArray *errors;  /* char* "FILE:LINE: ..." */
+	GPtrArray *warnings;
+} loader_t;
+
+static gint64
+loader_line(loader_t *ld, const char *group, const char *key)
+{
+	g_autofree char *k = key ? g_strdup_printf("%s\n%s", group, key) : g_strdup(group);
+
+	return GPOINTER_TO_SIZE(g_hash_table_lookup(ld->lines, k));
+}
+
+static void G_GNUC_PRINTF(5, 6)
+loader_problem(loader_t *ld, GPtrArray *to, const char *group, const char *key,
+	       const char *fmt, ...)
+{
+	va_list ap;
+	g_autofree char *msg = NULL;
+	gint64 line = loader_line(ld, group, key);
+
+	if (line == 0 && key != NULL)
+		line = loader_line(ld, group, NULL);
+	va_start(ap, fmt);
+	msg = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	if (key != NULL)
+		g_ptr_array_add(to, g_strdup_printf("%s:%" G_GINT64_FORMAT ": [%s] %s: %s",
+						    ld->path, line, group, key, msg));
+	else
+		g_ptr_array_add(to, g_strdup_printf("%s:%" G_GINT64_FORMAT ": [%s] %s",
+						    ld->path, line, group, msg));
+}
+
+/* Scan TEXT: record lines, catch syntax errors, and return the text with
+ * trailing comments removed, ready for GKeyFile. */
+static char *
+loader_scan(loader_t *ld, const char *text)
+{
+	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+	GString *out = g_string_new(NULL);
+	g_autofree char *section = NULL;
+
+	for (gsize i = 0; lines[i] != NULL; i++) {
+		char *l = lines[i];
+		gsize n = strlen(l);
+		gint64 lineno = (gint64)i + 1;
+
+		if (n > 0 && l[n - 1] == '\r')
+			l[--n] = '\0';
+		g_strstrip(l);
+		if (*l == '\0' || *l == '#' || *l == ';') {
+			g_string_append_c(out, '\n');
+			continue;
+		}
+		if (*l == '[') {
+			char *end = strchr(l, ']');
+
+			if (end == NULL || end[1] != '\0' || end == l + 1) {
+				g_ptr_array_add(ld->errors, g_strdup_printf(
+					"%s:%" G_GINT64_FORMAT ": malformed section header \"%s\"",
+					ld->path, lineno, l));
+				g_string_append_c(out, '\n');
+				continue;
+			}
+			g_free(section);
+			section = g_strndup(l + 1, (gsize)(end - l - 1));
+			if (g_hash_table_contains(ld->lines, section))
+				g_ptr_array_add(ld->errors, g_strdup_printf(
+					"%s:%" G_GINT64_FORMAT ": [%s] appears twice",
+					ld->path, lineno, section));
+			else
+				g_hash_table_insert(ld->lines, g_strdup(section),
+						    GSIZE_TO_POINTER(lineno));
+			g_string_append_printf(out, "%s\n", l);
+			continue;
+		}
+		char *eq = strchr(l, '=');
+		if (eq == NULL || eq == l) {
+			g_ptr_array_add(ld->errors, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": expected \"key = value\", got \"%s\"",
+				ld->path, lineno, l));
+			g_string_append_c(out, '\n');
+			continue;
+		}
+		if (section == NULL) {
+			g_ptr_array_add(ld->errors, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": key outside any [section]",
+				ld->path, lineno));
+			g_string_append_c(out, '\n');
+			continue;
+		}
+		*eq = '\0';
+		char *key = g_strstrip(l);
+		char *value = eq + 1;
+		/* A '#' after whitespace starts a comment. */
+		for (char *p = value; *p != '\0'; p++)
+			if (*p == '#' && (p == value || g_ascii_isspace(p[-1]))) {
+				*p = '\0';
+				break;
+			}
+		g_strstrip(value);
+		g_autofree char *k = g_strdup_printf("%s\n%s", section, key);
+		if (g_hash_table_contains(ld->lines, k))
+			g_ptr_array_add(ld->warnings, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": [%s] %s: set twice, the last one counts",
+				ld->path, lineno, section, key));
+		g_hash_table_replace(ld->lines, g_steal_pointer(&k), GSIZE_TO_POINTER(lineno));
+		g_string_append_printf(out, "%s=%s\n", key, value);
+	}
+	return g_string_free(out, FALSE);
+}
+
+/* Split a list value on ';' or ',', trimmed, empty items dropped. */
+static char **
+split_list(const char *value)
+{
+	g_auto(GStrv) parts = g_strsplit_set(value, ";,", -1);
+	GPtrArray *out = g_ptr_array_new();
+
+	for (char **p = parts; *p != NULL; p++) {
+		g_strstrip(*p);
+		if (**p != '\0')
+			g_ptr_array_add(out, g_strdup(*p));
+	}
+	g_ptr_array_add(out, NULL);
+	return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static const char *const DAY_NAMES[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
+
+static const char *const DAY_FULL[] = { "monday", "tuesday", "wednesday", "thursday",
+					 "friday", "saturday", "sunday" };
+
+/* "Mon" or "Monday", any case. */
+static int
+day_index(const char *s, gsize len)
+{
+	for (int i = 0; i < 7; i++)
+		if ((len == 3 && g_ascii_strncasecmp(s, DAY_NAMES[i], 3) == 0) ||
+		    (len == strlen(DAY_FULL[i]) && g_ascii_strncasecmp(s, DAY_FULL[i], len) == 0))
+			return i;
+	return -1;
+}
+
+/* "Mon-Fri 09:00-17:00, Sat 10:00-12:00". The SLA module reads the
+ * calendar; config only checks the syntax so errors carry a line. */
+static gboolean
+valid_hours(const char *value)
+{
+	g_auto(GStrv) items = g_strsplit(value, ",", -1);
+
+	for (char **it = items; *it != NULL; it++) {
+		int h1, m1, h2, m2;
+		char days[16], rest[2];
+		g_autofree char *item = g_strstrip(g_strdup(*it));
+
+		if (*item == '\0')
+			return FALSE;
+		if (sscanf(item, "%15s %d:%d-%d:%d%1s", days, &h1, &m1, &h2, &m2, rest) != 5)
+			return FALSE;
+		if (h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 ||
+		    m2 < 0 || m2 > 59 || h1 * 60 + m1 >= h2 * 60 + m2 || h2 * 60 + m2 > 1440)
+			return FALSE;
+		char *dash = strchr(days, '-');
+		if (dash != NULL) {
+			if (day_index(days, (gsize)(dash - days)) < 0 ||
+			    day_index(dash + 1, strlen(dash + 1)) < 0)
+				return FALSE;
+		} else if (day_index(days, strlen(days)) < 0) {
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Parse VALUE of SPEC into the struct at BASE; on failure add a problem. */
+static void
+loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
+	   const char *value, void *base)
+{
+	char *field = (char *)base + spec->offset;
+	guint64 size;
+	gint64 num;
+
+	switch (spec->type) {
+	case K_STRING:
+		*(char **)field = g_strdup(value);
+		return;
+	case K_PATH:
+		*(char **)field = util_path_relative_to(ld->path, value);
+		return;
+	case K_ADDRESS: {
+		char *a = util_address_normalize(value);
+
+		if (a == NULL)
+			break;
+		*(char **)field = a;
+		return;
+	}
+	case K_ADDRESSES: {
+		char **list = split_list(value);
+
+		for (char **p = list; *p != NULL; p++) {
+			char *a = util_address_normalize(*p);
+
+			if (a == NULL) {
+				loader_problem(ld, ld->errors, group, spec->key,
+					       "\"%s\" is not a mail address", *p);
+				g_strfreev(list);
+				return;
+			}
+			g_free(*p);
+			*p = a;
+		}
+		*(char ***)field = list;
+		return;
+	}
+	case K_LIST:
+		*(char ***)field = split_list(value);
+		return;
+	case K_ENUM: {
+		g_auto(GStrv) opts = g_strsplit(spec->enums, "|", -1);
+
+		if (g_strv_contains((const char *const *)opts, value)) {
+			*(char **)field = g_strdup(value);
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not one of %s", value, spec->enums);
+		return;
+	}
+	case K_BOOL:
+		if (g_ascii_strcasecmp(value, "true") == 0 || g_ascii_strcasecmp(value, "yes") == 0 ||
+		    strcmp(value, "1") == 0) {
+			*(gboolean *)field = TRUE;
+			return;
+		}
+		if (g_ascii_strcasecmp(value, "false") == 0 || g_ascii_strcasecmp(value, "no") == 0 ||
+		    strcmp(value, "0") == 0) {
+			*(gboolean *)field = FALSE;
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not true or false", value);
+		return;
+	case K_INT:
+		if (util_parse_int(value, spec->min, spec->max, &num)) {
+			*(gint64 *)field = num;
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a whole number from %" G_GINT64_FORMAT
+			       " to %" G_GINT64_FORMAT, value, spec->min, spec->max);
+		return;
+	case K_SIZE:
+		if (util_parse_size(value, &size)) {
+			*(guint64 *)field = size;
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a size (such as 512k, 50M, 1G)", value);
+		return;
+	case K_DURATION:
+		if (util_parse_duration(value, &num)) {
+			*(gint64 *)field = num;
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a duration (such as 90s, 30m, 24h, 2d, 1w)", value);
+		return;
+	case K_TIMEZONE: {
+		g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(value);
+
+		if (tz != NULL) {
+			*(char **)field = g_strdup(value);
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "unknown time zone \"%s\" (use an IANA name such as Europe/Berlin)",
+			       value);
+		return;
+	}
+	case K_HOURS:
+		if (valid_hours(value)) {
+			*(char **)field = g_strdup(value);
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a list of business hours such as "
+			       "\"Mon-Fri 09:00-17:00, Sat 10:00-12:00\"", value);
+		return;
+	case K_URL: {
+		g_auto(GStrv) schemes = g_strsplit(spec->enums, "|", -1);
+		g_autofree char *scheme = g_uri_parse_scheme(value);
+
+		if (scheme != NULL && g_strv_contains((const char *const *)schemes, scheme) &&
+		    g_uri_is_valid(value, G_URI_FLAGS_NONE, NULL)) {
+			*(char **)field = g_strdup(value);
+			return;
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a URL of scheme %s", value, spec->enums);
+		return;
+	}
+	}
+	loader_problem(ld, ld->errors, group, spec->key, "\"%s\" is not a mail address", value);
+}
+
+/* Read every key of SECTION in GROUP into BASE, defaults first. */
+static void
+loader_read_section(loader_t *ld, const char *group, section_t section, void *base)
+{
+	g_auto(GStrv) keys = g_key_file_get_keys(ld->kf, group, NULL, NULL);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++) {
+		const key_spec_t *spec = &KEYS[i];
+		g_autofree char *value = NULL;
+
+		if (spec->section != section)
+			continue;
+		value = g_key_file_get_value(ld->kf, group, spec->key, NULL);
+		if (value != NULL && *value == '\0' && !spec->required)
+			g_clear_pointer(&value, g_free);
+		if (value == NULL && spec->required) {
+			loader_problem(ld, ld->errors, group, NULL,
+				       "missing required key \"%s\"", spec->key);
+			continue;
+		}
+		if (value == NULL && spec->def == NULL)
+			continue;
+		loader_set(ld, group, spec, value != NULL ? value : spec->def, base);
+	}
+	for (char **k = keys; k != NULL && *k != NULL; k++) {
+		gboolean known = FALSE;
+
+		for (gsize i = 0; i < G_N_ELEMENTS(KEYS) && !known; i++)
+			known = KEYS[i].section == section && strcmp(KEYS[i].key, *k) == 0;
+		if (!known)
+			loader_problem(ld, ld->warnings, group, *k,
+				       "unknown key, ignored");
+	}
+}
+
+static void
+config_group_free(config_group_t *g)
+{
+	g_free(g->name);
+	g_free(g->display_name);
+	g_strfreev(g->addresses);
+	g_strfreev(g->list_ids);
+	g_free(g->assign);
+	g_free(g->timezone);
+	g_free(g->hours);
+	g_free(g->language);
+	g_free(g);
+}
+
+static void
+config_member_free(config_member_t *m)
+{
+	g_free(m->address);
+	g_free(m->name);
+	g_strfreev(m->groups);
+	g_strfreev(m->aliases);
+	g_free(m->kind);
+	g_free(m->timezone);
+	g_free(m);
+}
+
+static void
+config_imap_free(config_imap_t *a)
+{
+	g_free(a->name);
+	g_free(a->url);
+	g_free(a->user);
+	g_free(a->password_file);
+	g_free(a->group);
+	g_free(a->processed);
+	g_free(a->quarantine);
+	g_free(a->tls);
+	g_free(a);
+}
+
+static void
+config_plan_free(config_plan_t *p)
+{
+	g_free(p->name);
+	g_free(p->period);
+	g_free(p);
+}
+
+static void
+config_org_free(config_org_t *o)
+{
+	g_free(o->domain);
+	g_free(o->name);
+	g_free(o->plan);
+	g_free(o);
+}
+
+void
+config_free(config_t *cfg)
+{
+	if (cfg == NULL)
+		return;
+	g_free(cfg->path);
+	g_free(cfg->database);
+	g_free(cfg->spool);
+	g_free(cfg->support_address);
+	g_free(cfg->tag);
+	g_free(cfg->secret_file);
+	g_free(cfg->language);
+	g_free(cfg->filters);
+	g_free(cfg->templates);
+	g_free(cfg->log);
+	g_free(cfg->trusted_authserv_id);
+	g_free(cfg->default_group);
+	g_strfreev(cfg->moderators);
+	g_free(cfg->smtp_url);
+	g_free(cfg->smtp_tls);
+	g_free(cfg->smtp_user);
+	g_free(cfg->smtp_password_file);
+	g_strfreev(cfg->fallback_charsets);
+	g_strfreev(cfg->own_addresses);
+	if (cfg->lines != NULL)
+		g_hash_table_unref(cfg->lines);
+	g_ptr_array_unref(cfg->groups);
+	g_ptr_array_unref(cfg->members);
+	g_ptr_array_unref(cfg->imap);
+	g_ptr_array_unref(cfg->plans);
+	g_ptr_array_unref(cfg->orgs);
+	g_free(cfg);
+}
+
+static config_t *
+config_new(const char *path)
+{
+	config_t *cfg = g_new0(config_t, 1);
+
+	cfg->path = g_strdup(path);
+	cfg->groups = g_ptr_array_new_with_free_func((GDestroyNotify)config_group_free);
+	cfg->members = g_ptr_array_new_with_free_func((GDestroyNotify)config_member_free);
+	cfg->imap = g_ptr_array_new_with_free_func((GDestroyNotify)config_imap_free);
+	cfg->plans = g_ptr_array_new_with_free_func((GDestroyNotify)config_plan_free);
+	cfg->orgs = g_ptr_array_new_with_free_func((GDestroyNotify)config_org_free);
+	return cfg;
+}
+
+/* The support address and every group address, for loop and recipient
+ * checks. */
+static void
+config_collect_own(config_t *cfg)
+{
+	GPtrArray *own = g_ptr_array_new();
+
+	g_ptr_array_add(own, g_strdup(cfg->support_address));
+	for (guint i = 0; i < cfg->groups->len; i++) {
+		config_group_t *g = cfg->groups->pdata[i];
+
+		for (char **a = g->addresses; *a != NULL; a++)
+			g_ptr_array_add(own, g_strdup(*a));
+	}
+	g_ptr_array_add(own, NULL);
+	cfg->own_addresses = (char **)g_ptr_array_free(own, FALSE);
+}
+
+/* TRUE when URL's host is a loopback address or "localhost": the only
+ * place where plain text (tls = none) is allowed. */
+static gboolean
+url_is_loopback(const char *url)
+{
+	g_autoptr(GUri) uri = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+	const char *host = uri ? g_uri_get_host(uri) : NULL;
+	g_autoptr(GInetAddress) addr = NULL;
+
+	if (host == NULL)
+		return FALSE;
+	if (g_ascii_strcasecmp(host, "localhost") == 0)
+		return TRUE;
+	addr = g_inet_address_new_from_string(host);
+	return addr != NULL && g_inet_address_get_is_loopback(addr);
+}
+
+/* Cross-section checks: names that must refer to something. */
+static void
+loader_check_references(loader_t *ld, config_t *cfg)
+{
+	for (guint i = 0; i < cfg->members->len; i++) {
+		config_member_t *m = cfg->members->pdata[i];
+		g_autofree char *grp = g_strdup_printf("member:%s", m->address);
+
+		for (char **g = m->groups; g != NULL && *g != NULL; g++)
+			if (config_group(cfg, *g) == NULL)
+				loader_problem(ld, ld->errors, grp, "groups",
+					       "no [group:%s] section", *g);
+	}
+	for (guint i = 0; i < cfg->imap->len; i++) {
+		config_imap_t *a = cfg->imap->pdata[i];
+		g_autofree char *grp = g_strdup_printf("imap:%s", a->name);
+
+		if (a->group != NULL && config_group(cfg, a->group) == NULL)
+			loader_problem(ld, ld->errors, grp, "group",
+				       "no [group:%s] section", a->group);
+	}
+	for (guint i = 0; i < cfg->orgs->len; i++) {
+		config_org_t *o = cfg->orgs->pdata[i];
+		g_autofree char *grp = g_strdup_printf("org:%s", o->domain);
+		gboolean found = FALSE;
+
+		for (guint j = 0; j < cfg->plans->len && !found; j++)
+			found = g_strcmp0(((config_plan_t *)cfg->plans->pdata[j])->name, o->plan) == 0;
+		if (o->plan != NULL && !found)
+			loader_problem(ld, ld->errors, grp, "plan",
+				       "no [plan:%s] section", o->plan);
+	}
+	if (cfg->default_group != NULL && config_group(cfg, cfg->default_group) == NULL)
+		loader_problem(ld, ld->errors, "gateway", "default_group",
+			       "no [group:%s] section", cfg->default_group);
+	if (cfg->has_smtp && cfg->smtp_url != NULL) {
+		if (g_strcmp0(cfg->smtp_tls, "none") == 0 && !url_is_loopback(cfg->smtp_url))
+			loader_problem(ld, ld->errors, "smtp", "tls",
+				       "\"none\" is only allowed for a loopback server");
+		if (g_str_has_prefix(cfg->smtp_url, "smtps:") && g_strcmp0(cfg->smtp_tls, "none") == 0)
+			loader_problem(ld, ld->errors, "smtp", "tls",
+				       "\"none\" contradicts an smtps:// URL");
+		if ((cfg->smtp_user == NULL) != (cfg->smtp_password_file == NULL))
+			loader_problem(ld, ld->errors, "smtp",
+				       cfg->smtp_user ? "password_file" : "user",
+				       "user and password_file go together");
+	}
+	for (guint i = 0; i < cfg->imap->len; i++) {
+		config_imap_t *a = cfg->imap->pdata[i];
+		g_autofree char *grp = g_strdup_printf("imap:%s", a->name);
+
+		if (g_strcmp0(a->tls, "none") == 0 && a->url != NULL && !url_is_loopback(a->url))
+			loader_problem(ld, ld->errors, grp, "tls",
+				       "\"none\" is only allowed for a loopback server");
+	}
+}
+
+config_t *
+config_load(const char *path, GPtrArray *warnings, GError **error)
+{
+	g_autoptr(config_t) cfg = config_new(path);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
+	g_autofree char *text = NULL;
+	g_autofree char *clean = NULL;
+	g_auto(GStrv) groups = NULL;
+	gsize len;
+	GError *local = NULL;
+	loader_t ld = { path, kf, lines, errors, warns };
+
+	if (!g_file_get_contents(path, &text, &len, &local)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,
+			    local->message);
+		g_error_free(local);
+		return NULL;
+	}
+	if (len > 1024 * 1024 || !g_utf8_validate(text, (gssize)len, NULL) ||
+	    memchr(text, '\0', len) != NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "%s:1: not a UTF-8 text file of at most 1 MiB", path);
+		return NULL;
+	}
+	clean = loader_scan(&ld, text);
+	if (errors->len == 0 &&
+	    !g_key_file_load_from_data(kf, clean, (gsize)-1, G_KEY_FILE_NONE, &local)) {
+		g_ptr_array_add(errors, g_strdup_printf("%s:1: %s", path, local->message));
+		g_clear_error(&local);
+	}
+	if (errors->len == 0) {
+		groups = g_key_file_get_groups(kf, NULL);
+		if (!g_key_file_has_group(kf, "gateway"))
+			g_ptr_array_add(errors, g_strdup_printf(
+				"%s:1: missing required section [gateway]", path));
+	}
+	for (char **g = groups; g != NULL && *g != NULL; g++) {
+		gsize s;
+		const char *name = NULL;
+
+		for (s = 0; s < G_N_ELEMENTS(SECTIONS); s++) {
+			if (SECTIONS[s].named && g_str_has_prefix(*g, SECTIONS[s].prefix)) {
+				name = *g + strlen(SECTIONS[s].prefix);
+				break;
+			}
+			if (!SECTIONS[s].named && strcmp(*g, SECTIONS[s].prefix) == 0)
+				break;
+		}
+		if (s == G_N_ELEMENTS(SECTIONS)) {
+			loader_problem(&ld, errors, *g, NULL,
+				       "unknown section (known: [gateway], [smtp], [limits], "
+				       "[group:NAME], [member:ADDRESS], [imap:NAME], "
+				       "[plan:NAME], [org:DOMAIN])");
+			continue;
+		}
+		if (name != NULL && *name == '\0') {
+			loader_problem(&ld, errors, *g, NULL, "section needs a name after ':'");
+			continue;
+		}
+		gint64 line = loader_line(&ld, *g, NULL);
+		switch (SECTIONS[s].section) {
+		case S_GATEWAY:
+		case S_LIMITS:
+			loader_read_section(&ld, *g, SECTIONS[s].section, cfg);
+			break;
+		case S_SMTP:
+			cfg->has_smtp = TRUE;
+			loader_read_section(&ld, *g, S_SMTP, cfg);
+			break;
+		case S_GROUP: {
+			config_group_t *grp = g_new0(config_group_t, 1);
+
+			grp->name = g_strdup(name);
+			grp->line = line;
+			g_ptr_array_add(cfg->groups, grp);
+			loader_read_section(&ld, *g, S_GROUP, grp);
+			if (grp->display_name == NULL)
+				grp->display_name = g_strdup(name);
+			if (grp->addresses == NULL)
+				grp->addresses = g_new0(char *, 1);
+			if (grp->list_ids == NULL)
+				grp->list_ids = g_new0(char *, 1);
+			break;
+		}
+		case S_MEMBER: {
+			config_member_t *m = g_new0(config_member_t, 1);
+
+			m->address = util_address_normalize(name);
+			m->line = line;
+			if (m->address == NULL) {
+				loader_problem(&ld, errors, *g, NULL,
+					       "\"%s\" is not a mail address", name);
+				config_member_free(m);
+				break;
+			}
+			g_ptr_array_add(cfg->members, m);
+			loader_read_section(&ld, *g, S_MEMBER, m);
+			if (m->groups == NULL)
+				m->groups = g_new0(char *, 1);
+			if (m->aliases == NULL)
+				m->aliases = g_new0(char *, 1);
+			break;
+		}
+		case S_IMAP: {
+			config_imap_t *a = g_new0(config_imap_t, 1);
+
+			a->name = g_strdup(name);
+			a->line = line;
+			g_ptr_array_add(cfg->imap, a);
+			loader_read_section(&ld, *g, S_IMAP, a);
+			break;
+		}
+		case S_PLAN: {
+			config_plan_t *p = g_new0(config_plan_t, 1);
+
+			p->name = g_strdup(name);
+			p->line = line;
+			g_ptr_array_add(cfg->plans, p);
+			loader_read_section(&ld, *g, S_PLAN, p);
+			break;
+		}
+		case S_ORG: {
+			config_org_t *o = g_new0(config_org_t, 1);
+
+			o->domain = g_ascii_strdown(name, -1);
+			o->line = line;
+			g_ptr_array_add(cfg->orgs, o);
+			loader_read_section(&ld, *g, S_ORG, o);
+			break;
+		}
+		}
+	}
+	/* Sections that may be left out still give their defaults. */
+	if (errors->len == 0 && !g_key_file_has_group(kf, "limits"))
+		loader_read_section(&ld, "limits", S_LIMITS, cfg);
+	if (errors->len == 0) {
+		/* With no group configured, one implicit group takes all. */
+		if (cfg->groups->len == 0) {
+			config_group_t *grp = g_new0(config_group_t, 1);
+
+			grp->name = g_strdup("support");
+			grp->addresses = g_new0(char *, 1);
+			grp->list_ids = g_new0(char *, 1);
+			g_ptr_array_add(cfg->groups, grp);
+			loader_read_section(&ld, "group:support", S_GROUP, grp);
+			grp->display_name = g_strdup("Support");
+		}
+		if (cfg->default_group == NULL)
+			cfg->default_group = g_strdup(((config_group_t *)cfg->groups->pdata[0])->name);
+		loader_check_references(&ld, cfg);
+		config_collect_own(cfg);
+		cfg->lines = g_hash_table_ref(lines);
+	}
+	if (warnings != NULL)
+		for (guint i = 0; i < warns->len; i++)
+			g_ptr_array_add(warnings, g_strdup(warns->pdata[i]));
+	if (errors->len > 0) {
+		g_autofree char *all = NULL;
+
+		g_ptr_array_add(errors, NULL);
+		all = g_strjoinv("\n", (char **)errors->pdata);
+		g_set_error_literal(error, PD_ERROR, PD_ERROR_CONFIG, all);
+		return NULL;
+	}
+	return g_steal_pointer(&cfg);
+}
+
+char *
+config_find(const char *option)
+{
+	const char *env = g_getenv("POSTDESK_CONF");
+
+	if (option != NULL)
+		return g_strdup(option);
+	if (env != NULL && *env != '\0')
+		return g_strdup(env);
+	if (g_file_test("postdesk.conf", G_FILE_TEST_EXISTS))
+		return g_canonicalize_filename("postdesk.conf", NULL);
+	return g_build_filename(SYSCONFDIR, "postdesk.conf", NULL);
+}
+
+const config_group_t *
+config_group(const config_t *cfg, const char *name)
+{
+	for (guint i = 0; name != NULL && i < cfg->groups->len; i++) {
+		config_group_t *g = cfg->groups->pdata[i];
+
+		if (strcmp(g->name, name) == 0)
+			return g;
+	}
+	return NULL;
+}
+
+const config_group_t *
+config_group_for_address(const config_t *cfg, const char *addr)
+{
+	g_autofree char *a = util_address_normalize(addr);
+
+	if (a == NULL)
+		return NULL;
+	for (guint i = 0; i < cfg->groups->len; i++) {
+		config_group_t *g = cfg->groups->pdata[i];
+
+		if (g_strv_contains((const char *const *)g->addresses, a))
+			return g;
+	}
+	if (strcmp(a, cfg->support_address) == 0)
+		return config_group(cfg, cfg->default_group);
+	return NULL;
+}
+
+const config_group_t *
+config_group_for_list(const config_t *cfg, const char *list_id)
+{
+	for (guint i = 0; list_id != NULL && i < cfg->groups->len; i++) {
+		config_group_t *g = cfg->groups->pdata[i];
+
+		for (char **l = g->list_ids; *l != NULL; l++)
+			if (strstr(list_id, *l) != NULL)
+				return g;
+	}
+	return NULL;
+}
+
+const config_member_t *
+config_member(const config_t *cfg, const char *addr)
+{
+	g_autofree char *a = util_address_normalize(addr);
+
+	if (a == NULL)
+		return NULL;
+	for (guint i = 0; i < cfg->members->len; i++) {
+		config_member_t *m = cfg->members->pdata[i];
+
+		if (strcmp(m->address, a) == 0 ||
+		    g_strv_contains((const char *const *)m->aliases, a))
+			return m;
+	}
+	return NULL;
+}
+
+const config_imap_t *
+config_imap(const config_t *cfg, const char *name)
+{
+	for (guint i = 0; name != NULL && i < cfg->imap->len; i++) {
+		config_imap_t *a = cfg->imap->pdata[i];
+
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+gboolean
+config_is_own_address(const config_t *cfg, const char *addr)
+{
+	g_autofree char *a = util_address_normalize(addr);
+
+	return a != NULL && g_strv_contains(config_own_addresses(cfg), a);
+}
+
+const char *const *
+config_own_addresses(const config_t *cfg)
+{
+	return (const char *const *)cfg->own_addresses;
+}
+
+gint64
+config_line(const config_t *cfg, const char *section, const char *key)
+{
+	g_autofree char *k = key ? g_strdup_printf("%s\n%s", section, key) : g_strdup(section);
+	gint64 line = GPOINTER_TO_SIZE(g_hash_table_lookup(cfg->lines, k));
+
+	if (line == 0 && key != NULL)
+		line = GPOINTER_TO_SIZE(g_hash_table_lookup(cfg->lines, section));
+	return line;
+}

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT
+ * config.h: postdesk.conf (GKeyFile) turned into a typed, validated
+ * config_t. Nothing else touches GKeyFile. Every problem is reported as
+ * "FILE:LINE: [section] key: what is wrong"; unknown keys warn, unknown
+ * sections are errors. See postdesk.conf(5). */
+#ifndef POSTDESK_CONFIG_H
+#define POSTDESK_CONFIG_H
+#include <glib.h>
+
+typedef struct {
+	char *name;           /* section suffix: [group:NAME] */
+	char *display_name;
+	char **addresses;     /* normalised; may be empty */
+	char **list_ids;      /* List-Id values that feed this group */
+	char *assign;         /* round-robin | least-loaded | manual */
+	gint64 tier;
+	char *timezone;
+	char *hours;
+	gint64 first_response;
+	char *language;
+	gboolean ack;            /* acknowledge new tickets */
+	gboolean ack_lists;      /* also list traffic */
+	gboolean ack_forwarded;
+	gboolean copy_cc;        /* Cc of customer mail become participants */
+	gint64 line;          /* where the section starts */
+} config_group_t;
+
+typedef struct {
+	char *address;        /* normalised */
+	char *name;
+	char **groups;
+	char **aliases;       /* normalised */
+	gint64 tier;
+	gint64 capacity;
+	gboolean moderator;
+	gboolean away;
+	char *kind;           /* core | partner | freelancer */
+	char *timezone;
+	gint64 line;
+} config_member_t;
+
+typedef struct {
+	char *name;
+	char *url;
+	char *user;
+	char *password_file;
+	char *group;
+	char *processed;
+	char *quarantine;
+	char *tls;
+	gboolean idle;
+	gint64 poll_interval;
+	gint64 line;
+} config_imap_t;
+
+typedef struct {
+	char *name;           /* [plan:NAME] */
+	gint64 quota;
+	char *period;
+	gint64 line;
+} config_plan_t;
+
+typedef struct {
+	char *domain;         /* [org:DOMAIN] */
+	char *name;
+	char *plan;
+	gint64 line;
+} config_org_t;
+
+typedef struct config {
+	char *path;           /* the file it was read from */
+	/* [gateway] */
+	char *database;       /* absolute, resolved against the file */
+	char *spool;
+	char *support_address;
+	char *tag;
+	char *secret_file;
+	char *language;
+	char *filters;
+	char *templates;
+	char *log;            /* stderr | syslog */
+	char *trusted_authserv_id;
+	char *default_group;
+	char **moderators;
+	gint64 reopen_window;
+	gint64 retry_max_age;  /* outbound mail older than this is given up */
+	/* [smtp] */
+	gboolean has_smtp;
+	char *smtp_url;
+	char *smtp_tls;
+	char *smtp_user;
+	char *smtp_password_file;
+	/* [limits] */
+	guint64 max_message_size;
+	guint64 max_quarantine_size;
+	guint64 max_attachment_size;
+	gint64 max_mime_depth;
+	gint64 max_parts;
+	gint64 max_headers;
+	guint64 max_header_length;
+	guint64 max_text_size;
+	gint64 auto_replies_per_hour;
+	char **fallback_charsets;
+	/* sections */
+	GPtrArray *groups;    /* config_group_t*, file order; never empty */
+	GPtrArray *members;   /* config_member_t* */
+	GPtrArray *imap;      /* config_imap_t* */
+	GPtrArray *plans;     /* config_plan_t* */
+	GPtrArray *orgs;      /* config_org_t* */
+	char **own_addresses; /* support + group addresses, normalised */
+	GHashTable *lines;    /* "section\nkey" and "section" -> line */
+} config_t;
+
+/* The config file to use: OPTION (-c) if given, else $POSTDESK_CONF, else
+ * ./postdesk.conf if it exists, else SYSCONFDIR/postdesk.conf. New string. */
+char *config_find(const char *option);
+
+/* Load and validate PATH. WARNINGS (may be NULL) receives a new string per
+ * warning ("FILE:LINE: ..."). Returns a new config, or NULL with
+ * PD_ERROR_CONFIG whose message holds every problem, one per line. */
+config_t *config_load(const char *path, GPtrArray *warnings, GError **error);
+void config_free(config_t *cfg);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(config_t, config_free)
+
+/* The line of KEY in SECTION (KEY NULL: the section header), 0 if unset. */
+gint64 config_line(const config_t *cfg, const char *section, const char *key);
+
+/* Lookups; borrowed results valid as long as CFG, NULL when none. */
+const config_group_t *config_group(const config_t *cfg, const char *name);
+/* The group whose address (or the support address: default group) is ADDR. */
+const config_group_t *config_group_for_address(const config_t *cfg, const char *addr);
+const config_group_t *config_group_for_list(const config_t *cfg, const char *list_id);
+/* The member whose address or alias is ADDR (normalised). */
+const config_member_t *config_member(const config_t *cfg, const char *addr);
+const config_imap_t *config_imap(const config_t *cfg, const char *name);
+/* TRUE when ADDR is the support address or a group address. */
+gboolean config_is_own_address(const config_t *cfg, const char *addr);
+/* NULL-terminated list of the support and group addresses (borrowed). */
+const char *const *config_own_addresses(const config_t *cfg);
+#endif

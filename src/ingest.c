@@ -1,0 +1,681 @@
+/* SPDX-License-Identifier: MIT
+ * ingest.c: the pipeline of DESIGN.md, "Data flow": size check, parse,
+ * visible text, thread, store, events, in the caller's transaction.
+ *
+ * Threading follows DESIGN.md "Mail conventions": the signed reply
+ * address first (RFC 5322 addresses are forgeable; the token is not), then
+ * In-Reply-To and References (RFC 5322 section 3.6.4) against every
+ * Message-ID stored or sent, then the subject tag, else a new ticket. */
+#include "autodefs.h"
+#include <string.h>
+#include "error.h"
+#include "ingest.h"
+#include "log.h"
+#include "mime-text.h"
+#include "mime.h"
+#include "thread.h"
+#include "token.h"
+#include "util.h"
+#include "banned.h"
+
+struct ingest {
+	const config_t *cfg;
+	store_t *st;
+	GBytes *secret;
+	mime_limits_t limits;
+};
+
+void
+ingest_result_clear(ingest_result_t *res)
+{
+	g_clear_pointer(&res->reason, g_free);
+	g_clear_pointer(&res->message_id, g_free);
+	memset(res, 0, sizeof *res);
+}
+
+ingest_t *
+ingest_new(const config_t *cfg, store_t *st, GError **error)
+{
+	g_autoptr(ingest_t) ing = g_new0(ingest_t, 1);
+
+	ing->cfg = cfg;
+	ing->st = st;
+	ing->secret = util_read_secret(cfg->secret_file, error);
+	if (ing->secret == NULL)
+		return NULL;
+	mime_init();
+	mime_limits_init(&ing->limits);
+	ing->limits.max_message_size = cfg->max_message_size;
+	ing->limits.max_attachment_size = cfg->max_attachment_size;
+	ing->limits.max_depth = (guint)cfg->max_mime_depth;
+	ing->limits.max_parts = (guint)cfg->max_parts;
+	ing->limits.max_headers = (guint)cfg->max_headers;
+	ing->limits.max_header_length = cfg->max_header_length;
+	ing->limits.max_text_size = cfg->max_text_size;
+	ing->limits.fallback_charsets = cfg->fallback_charsets;
+	return g_steal_pointer(&ing);
+}
+
+void
+ingest_free(ingest_t *ing)
+{
+	if (ing == NULL)
+		return;
+	if (ing->secret != NULL)
+		g_bytes_unref(ing->secret);
+	g_free(ing);
+}
+
+/* Header fields an MTA prepends on the way in; they differ between two
+ * deliveries of the same mail. */
+static gboolean
+is_trace_field(const char *line, gsize len)
+{
+	static const char *const names[] = {
+		"return-path:", "delivered-to:", "x-original-to:", "received:",
+		"envelope-to:", "x-envelope-to:", "x-rcpt-to:", "x-mailfrom:",
+		"x-peer:", "authentication-results:", "received-spf:",
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(names); i++) {
+		gsize n = strlen(names[i]);
+
+		if (len >= n && g_ascii_strncasecmp(line, names[i], n) == 0)
+			return TRUE;
+	}
+	return FALSE;
+}
+
+char *
+ingest_content_hash(const char *data, gsize len)
+{
+	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	const char *p = data, *end = data + len;
+	gboolean skipping = TRUE, in_trace = FALSE;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (gsize)(end - p));
+		const char *next = nl ? nl + 1 : end;
+		gsize n = (gsize)((nl ? nl : end) - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (skipping) {
+			gboolean cont = n > 0 && (p[0] == ' ' || p[0] == '\t');
+
+			if ((cont && in_trace) || (!cont && is_trace_field(p, n))) {
+				in_trace = TRUE;
+				p = next;
+				continue;
+			}
+			skipping = FALSE;
+		}
+		g_checksum_update(sum, (const guchar *)p, (gssize)n);
+		g_checksum_update(sum, (const guchar *)"\n", 1);
+		p = next;
+	}
+	return g_strdup(g_checksum_get_string(sum));
+}
+
+/* RFC 3834 and common practice: mail that a machine sent. WHY says which
+ * sign showed it. Such mail never gets an automatic answer. */
+static gboolean
+is_automatic(const mime_msg_t *msg, const config_t *cfg, const char **why)
+{
+	const char *v;
+
+	if ((v = mime_msg_header(msg, "Auto-Submitted")) != NULL) {
+		while (g_ascii_isspace(*v))
+			v++;
+		/* RFC 3834 section 5: "no" (possibly with parameters) is human. */
+		if (g_ascii_strncasecmp(v, "no", 2) == 0 &&
+		    (v[2] == '\0' || v[2] == ';' || g_ascii_isspace(v[2])))
+			v = NULL;
+	}
+	if (v != NULL) {
+		*why = "Auto-Submitted";
+		return TRUE;
+	}
+	if ((v = mime_msg_header(msg, "Precedence")) != NULL &&
+	    (g_ascii_strcasecmp(v, "bulk") == 0 || g_ascii_strcasecmp(v, "junk") == 0 ||
+	     g_ascii_strcasecmp(v, "list") == 0)) {
+		*why = "Precedence";
+		return TRUE;
+	}
+	if (mime_msg_header(msg, "X-Postdesk-Loop") != NULL) {
+		*why = "our own loop header";
+		return TRUE;
+	}
+	if (mime_msg_header(msg, "List-Id") != NULL) {
+		*why = "List-Id";
+		return TRUE;
+	}
+	if (msg->is_report) {
+		*why = "a delivery or disposition report";
+		return TRUE;
+	}
+	if ((v = mime_msg_header(msg, "Return-Path")) != NULL && strstr(v, "<>") != NULL) {
+		*why = "null sender";
+		return TRUE;
+	}
+	if (msg->from != NULL && msg->from->addr != NULL) {
+		const char *at = strchr(msg->from->addr, '@');
+		gsize n = at ? (gsize)(at - msg->from->addr) : 0;
+
+		if ((n == 13 && g_ascii_strncasecmp(msg->from->addr, "mailer-daemon", 13) == 0) ||
+		    (n == 10 && g_ascii_strncasecmp(msg->from->addr, "postmaster", 10) == 0)) {
+			*why = "mailer-daemon sender";
+			return TRUE;
+		}
+		if (config_is_own_address(cfg, msg->from->addr)) {
+			*why = "sent from our own address";
+			return TRUE;
+		}
+	}
+	return FALSE;
+}
+
+/* The address the customer wants answers at: a sane Reply-To, else From,
+ * else Sender. Not one of ours (a loop), not a list. */
+static const mime_address_t *
+pick_requester(const mime_msg_t *msg, const config_t *cfg)
+{
+	if (msg->reply_to != NULL && msg->reply_to->addr != NULL &&
+	    !config_is_own_address(cfg, msg->reply_to->addr) &&
+	    mime_msg_header(msg, "List-Id") == NULL)
+		return msg->reply_to;
+	if (msg->from != NULL && msg->from->addr != NULL)
+		return msg->from;
+	if (msg->sender != NULL && msg->sender->addr != NULL)
+		return msg->sender;
+	return NULL;
+}
+
+/* Addresses the mail was sent to, envelope first: where a reply token or
+ * a group address may be. New array of borrowed strings. */
+static GPtrArray *
+recipients(const mime_msg_t *msg, const ingest_opts_t *opts)
+{
+	GPtrArray *out = g_ptr_array_new();
+	const char *v;
+
+	if (opts->recipient != NULL)
+		g_ptr_array_add(out, (gpointer)opts->recipient);
+	if ((v = mime_msg_header(msg, "Delivered-To")) != NULL)
+		g_ptr_array_add(out, (gpointer)v);
+	if ((v = mime_msg_header(msg, "X-Original-To")) != NULL)
+		g_ptr_array_add(out, (gpointer)v);
+	for (guint i = 0; i < msg->to->len; i++)
+		g_ptr_array_add(out, ((mime_address_t *)msg->to->pdata[i])->addr);
+	for (guint i = 0; i < msg->cc->len; i++)
+		g_ptr_array_add(out, ((mime_address_t *)msg->cc->pdata[i])->addr);
+	return out;
+}
+
+/* The group: the source's, else the first recipient that is a group
+ * address, else the mailing list's, else the default. */
+static const config_group_t *
+pick_group(ingest_t *ing, const mime_msg_t *msg, const ingest_opts_t *opts,
+	   GPtrArray *rcpts)
+{
+	const config_t *cfg = ing->cfg;
+	const config_group_t *g = opts->group ? config_group(cfg, opts->group) : NULL;
+
+	for (guint i = 0; g == NULL && i < rcpts->len; i++) {
+		g_autofree char *a = util_address_normalize(rcpts->pdata[i]);
+		char *plus;
+
+		/* support+12-token@ belongs to support@ */
+		if (a != NULL && (plus = strchr(a, '+')) != NULL) {
+			char *at = strchr(plus, '@');
+
+			if (at != NULL)
+				memmove(plus, at, strlen(at) + 1);
+		}
+		if (a != NULL && strcmp(a, cfg->support_address) != 0)
+			g = config_group_for_address(cfg, a);
+	}
+	if (g == NULL)
+		g = config_group_for_list(cfg, mime_msg_header(msg, "List-Id"));
+	if (g == NULL)
+		g = config_group(cfg, cfg->default_group);
+	return g;
+}
+
+/* A verified reply token among the recipients: the ticket, else 0. The
+ * token binds the ticket to the address it was sent to, so it must verify
+ * for this sender. */
+static gint64
+token_ticket(ingest_t *ing, GPtrArray *rcpts, const char *sender)
+{
+	gsize keylen;
+	const guint8 *key = g_bytes_get_data(ing->secret, &keylen);
+
+	if (sender == NULL)
+		return 0;
+	for (guint i = 0; i < rcpts->len; i++) {
+		g_autofree char *token = NULL;
+		gint64 ticket;
+
+		if (!token_parse_address(rcpts->pdata[i], config_own_addresses(ing->cfg),
+					 &ticket, &token))
+			continue;
+		if (token_verify(key, keylen, ticket, sender, token) &&
+		    store_ticket_exists(ing->st, ticket))
+			return ticket;
+		log_debug("ingest", "reply token for ticket %" G_GINT64_FORMAT
+			  " does not verify for this sender", ticket);
+	}
+	return 0;
+}
+
+/* The newest ticket that In-Reply-To or References points at, else 0:
+ * In-Reply-To first, then References from the nearest ancestor back. */
+static gint64
+reference_ticket(ingest_t *ing, const mime_msg_t *msg, GError **error)
+{
+	GError *local = NULL;
+	gint64 t;
+
+	if (msg->in_reply_to != NULL) {
+		t = store_ticket_by_message_id(ing->st, msg->in_reply_to, &local);
+		if (local != NULL) {
+			g_propagate_error(error, local);
+			return -1;
+		}
+		if (t > 0)
+			return t;
+	}
+	for (guint i = msg->references->len; i > 0; i--) {
+		t = store_ticket_by_message_id(ing->st, msg->references->pdata[i - 1], &local);
+		if (local != NULL) {
+			g_propagate_error(error, local);
+			return -1;
+		}
+		if (t > 0)
+			return t;
+	}
+	return 0;
+}
+
+static gboolean
+quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
+	   const ingest_opts_t *opts, const mime_msg_t *msg, const char *reason,
+	   ingest_result_t *res, GError **error)
+{
+	store_quarantine_t q = { 0 };
+	gint64 existing;
+	GError *local = NULL;
+
+	/* The same broken mail again is a duplicate of the quarantined one. */
+	existing = store_quarantine_find(ing->st, hash, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	if (existing > 0) {
+		res->outcome = INGEST_DUPLICATE;
+		res->quarantine = existing;
+		return TRUE;
+	}
+	q.received = util_now();
+	q.reason = (char *)reason;
+	q.sender = msg && msg->from ? msg->from->addr : NULL;
+	q.subject = msg ? msg->subject : NULL;
+	q.recipient = (char *)opts->recipient;
+	q.source = (char *)opts->source;
+	q.content_hash = (char *)hash;
+	q.raw_id = store_raw_insert(ing->st, data, len, error);
+	if (q.raw_id == 0)
+		return FALSE;
+	res->quarantine = store_quarantine_add(ing->st, &q, error);
+	if (res->quarantine == 0)
+		return FALSE;
+	res->outcome = INGEST_QUARANTINED;
+	res->reason = g_strdup(reason);
+	log_info("quarantined %" G_GINT64_FORMAT " (%s): %s", res->quarantine,
+		 opts->source ? opts->source : "input", reason);
+	return TRUE;
+}
+
+/* Store the message itself, its ids and attachments, on TICKET. */
+static gint64
+store_msg(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
+	  const char *hash, const char *message_id, gint64 ticket, const char *kind,
+	  const char *how, gboolean verified, const ingest_opts_t *opts, gint64 now,
+	  GError **error)
+{
+	mime_text_split_t split = { 0 };
+	store_message_t m = { 0 };
+	gint64 id;
+
+	mime_text_split(msg->text, -1, &split);
+	m.ticket_id = ticket;
+	m.direction = (char *)"in";
+	m.kind = (char *)kind;
+	m.message_id = (char *)message_id;
+	m.content_hash = (char *)hash;
+	m.from_name = msg->from ? msg->from->name : NULL;
+	m.from_address = msg->from ? msg->from->addr : NULL;
+	m.subject = msg->subject;
+	m.date = msg->date;
+	m.received = now;
+	m.text = msg->text;
+	m.visible = split.visible;
+	m.verified = verified;
+	m.threaded_by = (char *)how;
+	m.source = (char *)opts->source;
+	m.raw_id = store_raw_insert(ing->st, data, len, error);
+	id = m.raw_id ? store_message_insert(ing->st, &m, error) : 0;
+	mime_text_split_clear(&split);
+	if (id == 0 || !store_message_id_add(ing->st, message_id, ticket, "in", error))
+		return 0;
+	for (guint i = 0; i < msg->attachments->len; i++) {
+		mime_attachment_t *a = msg->attachments->pdata[i];
+
+		if (!store_attachment_add(ing->st, id, a->filename, a->content_type,
+					  a->content, error))
+			return 0;
+	}
+	return id;
+}
+
+static gint64
+new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester,
+	   const config_group_t *group, gint64 linked_to, gint64 now, GError **error)
+{
+	store_ticket_t t = { 0 };
+	g_autofree char *subject = thread_subject_clean(msg->subject, ing->cfg->tag);
+	g_autofree char *detail = NULL;
+	const char *at = strrchr(requester->addr, '@');
+	gint64 id;
+
+	t.subject = *subject != '\0' ? subject : (char *)"(no subject)";
+	t.state = (char *)"new";
+	t.group = group->name;
+	t.priority = (char *)"normal";
+	t.tier = group->tier;
+	t.requester_name = requester->name;
+	t.requester_address = requester->addr;
+	t.language = msg->content_language ? msg->content_language
+					   : group->language ? group->language
+							     : ing->cfg->language;
+	t.org = at != NULL ? (char *)at + 1 : NULL;
+	t.linked_to = linked_to;
+	t.created = now;
+	id = store_ticket_insert(ing->st, &t, error);
+	if (id == 0)
+		return 0;
+	detail = linked_to ? g_strdup_printf("group %s, follows ticket %" G_GINT64_FORMAT,
+					     group->name, linked_to)
+			   : g_strdup_printf("group %s", group->name);
+	if (!store_participant_add(ing->st, id, requester->addr, requester->name,
+				   "requester", now, error) ||
+	    !store_event_add(ing->st, id, now, "created", requester->addr, detail, error))
+		return 0;
+	if (group->copy_cc) {
+		for (guint i = 0; i < msg->cc->len; i++) {
+			mime_address_t *a = msg->cc->pdata[i];
+
+			if (a->addr == NULL || config_is_own_address(ing->cfg, a->addr) ||
+			    strcmp(a->addr, requester->addr) == 0)
+				continue;
+			if (!store_participant_add(ing->st, id, a->addr, a->name, "cc", now,
+						   error))
+				return 0;
+		}
+	}
+	return id;
+}
+
+/* Everything after parsing, inside the savepoint. */
+static gboolean
+ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
+	      const char *hash, const ingest_opts_t *opts, ingest_result_t *res,
+	      GError **error)
+{
+	const config_t *cfg = ing->cfg;
+	g_autoptr(GPtrArray) rcpts = recipients(msg, opts);
+	const mime_address_t *requester = pick_requester(msg, cfg);
+	const char *sender = msg->from && msg->from->addr ? msg->from->addr
+							  : requester ? requester->addr : NULL;
+	const config_group_t *group = pick_group(ing, msg, opts, rcpts);
+	thread_input_t tin = { 0 };
+	thread_result_t tr;
+	gint64 now = util_now(), tag = 0, dup, ticket;
+	GError *local = NULL;
+	const char *kind, *why = NULL;
+	gboolean automatic = is_automatic(msg, cfg, &why);
+	g_autofree char *detail = NULL;
+
+	res->message_id = msg->message_id
+		? g_strdup(msg->message_id)
+		: g_strdup_printf("%.32s@postdesk.invalid", hash);
+	dup = store_message_find(ing->st, res->message_id, hash, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	if (dup > 0) {
+		res->outcome = INGEST_DUPLICATE;
+		res->message = dup;
+		return TRUE;
+	}
+	if (sender == NULL)
+		return quarantine(ing, data, len, hash, opts, msg,
+				  "no sender address (no usable From, Reply-To or Sender)",
+				  res, error);
+
+	tin.token_ticket = token_ticket(ing, rcpts, sender);
+	tin.reference_ticket = reference_ticket(ing, msg, error);
+	if (tin.reference_ticket < 0)
+		return FALSE;
+	if (thread_subject_tag(msg->subject, cfg->tag, &tag) &&
+	    store_ticket_exists(ing->st, tag)) {
+		tin.tag_ticket = tag;
+		tin.sender_on_tag_ticket = store_participant_has(ing->st, tag, sender);
+	}
+	thread_decide(&tin, &tr);
+
+	/* A member counts as one only when authenticated: by the reply token. */
+	kind = config_member(cfg, sender) != NULL && tr.how == THREAD_BY_TOKEN ? "member"
+										: "customer";
+	if ((opts->list_id != NULL || mime_msg_header(msg, "List-Id") != NULL) &&
+	    g_strcmp0(kind, "customer") == 0)
+		kind = "list";
+	ticket = tr.ticket;
+	if (tr.how != THREAD_NEW) {
+		g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
+		thread_followup_t f;
+
+		if (t == NULL)
+			return FALSE;
+		f = thread_followup(t->state, t->resolved_at, now, cfg->reopen_window);
+		if (f == THREAD_NEW_LINKED) {
+			if (requester == NULL)
+				requester = msg->from;
+			ticket = new_ticket(ing, msg, requester, group, t->id, now, error);
+			if (ticket == 0)
+				return FALSE;
+			res->outcome = INGEST_NEW;
+		} else {
+			res->outcome = INGEST_FOLLOWUP;
+			if (f == THREAD_REOPEN || g_strcmp0(t->state, "waiting") == 0) {
+				g_autofree char *d = g_strdup_printf("%s -> open", t->state);
+
+				if (!store_ticket_set_state(ing->st, ticket, "open", now, error) ||
+				    !store_event_add(ing->st, ticket, now, "state", sender, d, error))
+					return FALSE;
+			} else if (!store_ticket_touch(ing->st, ticket, now, error)) {
+				return FALSE;
+			}
+			/* A subject tag alone from a stranger threads but does not make
+			 * them a participant. */
+			if (tr.verified &&
+			    !store_participant_add(ing->st, ticket, sender,
+						   msg->from ? msg->from->name : NULL,
+						   g_strcmp0(kind, "member") == 0 ? "member" : "cc",
+						   now, error))
+				return FALSE;
+		}
+	} else {
+		ticket = new_ticket(ing, msg, requester, group, 0, now, error);
+		if (ticket == 0)
+			return FALSE;
+		res->outcome = INGEST_NEW;
+	}
+	res->ticket = ticket;
+	res->message = store_msg(ing, msg, data, len, hash, res->message_id, ticket, kind,
+				 thread_how_name(tr.how), tr.verified, opts, now, error);
+	if (res->message == 0)
+		return FALSE;
+	detail = g_strdup_printf("%s mail <%s> by %s%s%s", kind, res->message_id,
+				 thread_how_name(tr.how), tr.verified ? "" : " (unverified)",
+				 automatic ? ", automatic" : "");
+	if (!store_event_add(ing->st, ticket, now, "message", sender, detail, error))
+		return FALSE;
+	log_debug("ingest", "ticket %" G_GINT64_FORMAT ": %s <%s> by %s", ticket,
+		  res->outcome == INGEST_NEW ? "new" : "follow-up", res->message_id,
+		  thread_how_name(tr.how));
+	(void)why;
+	return TRUE;
+}
+
+static gboolean
+ingest_inner(ingest_t *ing, const char *data, gsize len, const char *hash,
+	     const ingest_opts_t *opts, ingest_result_t *res, GError **error)
+{
+	g_autoptr(mime_msg_t) msg = NULL;
+	g_autoptr(GError) perr = NULL;
+	g_autofree char *reason = NULL;
+
+	if (len > ing->cfg->max_message_size) {
+		reason = g_strdup_printf("message is %" G_GSIZE_FORMAT " bytes, over "
+					 "max_message_size (%" G_GUINT64_FORMAT ")",
+					 len, ing->cfg->max_message_size);
+		return quarantine(ing, data, len, hash, opts, NULL, reason, res, error);
+	}
+	msg = mime_parse(data, len, &ing->limits, &perr);
+	if (msg == NULL) {
+		if (perr->domain == PD_ERROR && perr->code == PD_ERROR_TEMP) {
+			g_propagate_error(error, g_steal_pointer(&perr));
+			return FALSE;
+		}
+		return quarantine(ing, data, len, hash, opts, NULL, perr->message, res, error);
+	}
+	return ingest_parsed(ing, msg, data, len, hash, opts, res, error);
+}
+
+gboolean
+ingest_message(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts,
+	       ingest_result_t *res, GError **error)
+{
+	g_autofree char *hash = NULL;
+	GError *local = NULL;
+
+	memset(res, 0, sizeof *res);
+	/* Postfix local(8) and some other MDAs put an mbox envelope line
+	 * ("From sender date") before the header; it is not part of the
+	 * RFC 5322 message. */
+	if (len > 5 && memcmp(data, "From ", 5) == 0) {
+		const char *nl = memchr(data, '\n', len);
+
+		if (nl != NULL) {
+			len -= (gsize)(nl + 1 - data);
+			data = nl + 1;
+		}
+	}
+	if (len > ing->cfg->max_quarantine_size) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TOO_LARGE,
+			    "message is %" G_GSIZE_FORMAT " bytes, over max_quarantine_size (%"
+			    G_GUINT64_FORMAT "): refused", len, ing->cfg->max_quarantine_size);
+		return FALSE;
+	}
+	hash = ingest_content_hash(data, len);
+	if (!store_savepoint(ing->st, error))
+		return FALSE;
+	if (ingest_inner(ing, data, len, hash, opts, res, &local))
+		return store_savepoint_release(ing->st, error);
+	store_savepoint_rollback(ing->st);
+	if (local->domain == PD_ERROR &&
+	    (local->code == PD_ERROR_TEMP || local->code == PD_ERROR_TOO_LARGE)) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	/* Anything else is a fault of ours with this mail: keep it whole in
+	 * quarantine with the reason rather than bounce or lose it. */
+	{
+		g_autofree char *reason = g_strdup_printf("internal error: %s", local->message);
+
+		g_error_free(local);
+		ingest_result_clear(res);
+		if (!store_savepoint(ing->st, error))
+			return FALSE;
+		if (!quarantine(ing, data, len, hash, opts, NULL, reason, res, error)) {
+			store_savepoint_rollback(ing->st);
+			return FALSE;
+		}
+		return store_savepoint_release(ing->st, error);
+	}
+}
+
+gboolean
+ingest_one(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts,
+	   ingest_result_t *res, GError **error)
+{
+	if (!store_begin(ing->st, error))
+		return FALSE;
+	util_crash_point("ingest-begun");
+	if (!ingest_message(ing, data, len, opts, res, error)) {
+		store_rollback(ing->st);
+		return FALSE;
+	}
+	util_crash_point("ingest-before-commit");
+	return store_commit(ing->st, error);
+}
+
+gboolean
+ingest_release(ingest_t *ing, gint64 quarantine_id, ingest_result_t *res, GError **error)
+{
+	g_autoptr(store_quarantine_t) q = store_quarantine_get(ing->st, quarantine_id, error);
+	g_autoptr(GBytes) raw = NULL;
+	g_autofree char *hash = NULL;
+	ingest_opts_t opts = { 0 };
+	gsize len;
+	const char *data;
+
+	if (q == NULL)
+		return FALSE;
+	if (g_strcmp0(q->state, "held") != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+			    "quarantined message %" G_GINT64_FORMAT " is %s, not held",
+			    quarantine_id, q->state);
+		return FALSE;
+	}
+	raw = store_raw_get(ing->st, q->raw_id, error);
+	if (raw == NULL)
+		return FALSE;
+	data = g_bytes_get_data(raw, &len);
+	opts.source = q->source;
+	opts.recipient = q->recipient;
+	memset(res, 0, sizeof *res);
+	hash = ingest_content_hash(data, len);
+	if (!store_begin(ing->st, error))
+		return FALSE;
+	/* Marked first, so the held entry is not taken for a duplicate of
+	 * itself; rolled back if the message still fails. */
+	if (!store_quarantine_set_state(ing->st, quarantine_id, "released", error)) {
+		store_rollback(ing->st);
+		return FALSE;
+	}
+	if (!ingest_inner(ing, data, len, hash, &opts, res, error) ||
+	    res->outcome == INGEST_QUARANTINED || res->outcome == INGEST_DUPLICATE) {
+		store_rollback(ing->st);
+		if (error != NULL && *error == NULL)
+			g_set_error(error, PD_ERROR, PD_ERROR_INPUT,
+				    "quarantined message %" G_GINT64_FORMAT " still fails: %s",
+				    quarantine_id, res->reason ? res->reason : "duplicate");
+		return FALSE;
+	}
+	return store_commit(ing->st, error);
+}

@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: MIT
+ * outbound.c: the outbound queue (see outbound.h). RFC 5322 section
+ * 3.6.4 (Message-ID), RFC 3834 (the loop header we add and recognise). */
+#include "autodefs.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include "error.h"
+#include "log.h"
+#include "outbound-transport.h"
+#include "outbound.h"
+#include "util.h"
+#include "banned.h"
+
+gint64
+outbound_backoff(gint64 attempts, double random)
+{
+	gint64 base = 60;
+
+	for (gint64 i = 0; i < attempts && base < 6 * 3600; i++)
+		base *= 2;
+	if (base > 6 * 3600)
+		base = 6 * 3600;
+	/* Jitter spreads retries so a recovered server is not hit by the
+	 * whole queue at once. */
+	return base + (gint64)(base * 0.25 * random);
+}
+
+/* Our Message-IDs: unique without coordination, and carrying the ticket
+ * so a human reading headers can tell where a mail belongs. */
+static char *
+make_message_id(const config_t *cfg, gint64 ticket)
+{
+	const char *domain = strrchr(cfg->support_address, '@') + 1;
+	guint8 rnd[9];
+	g_autofree char *hex = NULL;
+
+	for (gsize i = 0; i < sizeof rnd; i++)
+		rnd[i] = (guint8)g_random_int_range(0, 256);
+	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, rnd, sizeof rnd);
+	return g_strdup_printf("pd.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.16s@%s", ticket,
+			       util_now(), hex, domain);
+}
+
+static GBytes *
+message_bytes(GMimeMessage *msg)
+{
+	GMimeFormatOptions *fo = g_mime_format_options_clone(NULL);
+	GMimeStream *mem = g_mime_stream_mem_new();
+	GByteArray *arr;
+	GBytes *out;
+
+	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
+	g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, mem);
+	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+	out = g_bytes_new(arr->data, arr->len);
+	g_object_unref(mem);
+	g_mime_format_options_free(fo);
+	return out;
+}
+
+/* The text of MSG's first text/plain part, for the ticket's history. */
+static char *
+message_text(GMimeMessage *msg)
+{
+	GMimeObject *body = g_mime_message_get_body(msg);
+
+	if (GMIME_IS_MULTIPART(body) && g_mime_multipart_get_count(GMIME_MULTIPART(body)) > 0)
+		body = g_mime_multipart_get_part(GMIME_MULTIPART(body), 0);
+	if (GMIME_IS_MULTIPART(body) && g_mime_multipart_get_count(GMIME_MULTIPART(body)) > 0)
+		body = g_mime_multipart_get_part(GMIME_MULTIPART(body), 0);
+	if (GMIME_IS_TEXT_PART(body))
+		return g_mime_text_part_get_text(GMIME_TEXT_PART(body));
+	return g_strdup("");
+}
+
+char *
+outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
+		 const char *template_name, const char *mail_from, const char *const *rcpts,
+		 GMimeMessage *msg, GError **error)
+{
+	g_autofree char *mid = make_message_id(cfg, ticket);
+	g_autofree char *rcpt = g_strjoinv("\n", (char **)rcpts);
+	g_autofree char *text = NULL;
+	g_autoptr(GBytes) bytes = NULL;
+	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(util_now());
+	g_autofree char *hash = NULL;
+	InternetAddressList *from;
+	store_outbound_t o = { 0 };
+	store_message_t m = { 0 };
+
+	g_mime_message_set_message_id(msg, mid);
+	g_mime_message_set_date(msg, now);
+	g_mime_object_set_header(GMIME_OBJECT(msg), "MIME-Version", "1.0", NULL);
+	/* Recognised on the way in: mail we sent never gets an answer. */
+	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Postdesk-Loop", cfg->support_address,
+				 NULL);
+	bytes = message_bytes(msg);
+	o.ticket_id = ticket;
+	o.message_id = mid;
+	o.template_name = (char *)template_name;
+	o.mail_from = (char *)mail_from;
+	o.rcpt = rcpt;
+	o.bytes = bytes;
+	o.created = util_now();
+	if (store_outbound_add(st, &o, error) == 0)
+		return NULL;
+	if (ticket == 0)
+		return g_steal_pointer(&mid);
+	text = message_text(msg);
+	hash = util_sha256_hex(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+	from = g_mime_message_get_from(msg);
+	m.ticket_id = ticket;
+	m.direction = (char *)"out";
+	m.kind = (char *)kind;
+	m.message_id = mid;
+	m.content_hash = hash;
+	if (from != NULL && internet_address_list_length(from) > 0) {
+		InternetAddress *a = internet_address_list_get_address(from, 0);
+
+		m.from_name = (char *)internet_address_get_name(a);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a))
+			m.from_address = (char *)internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a));
+	}
+	m.subject = (char *)g_mime_message_get_subject(msg);
+	m.date = o.created;
+	m.received = o.created;
+	m.text = text;
+	m.visible = text;
+	m.verified = TRUE;
+	m.threaded_by = (char *)"sent";
+	m.source = (char *)template_name;
+	if (store_message_insert(st, &m, error) == 0 ||
+	    !store_message_id_add(st, mid, ticket, "out", error))
+		return NULL;
+	return g_steal_pointer(&mid);
+}
+
+/* One mail: mark sending, send, mark the outcome; each mark committed. */
+static gboolean
+flush_one(store_t *st, const config_t *cfg, const outbound_transport_t *tr,
+	  outbound_conn_t **conn, store_outbound_t *o, outbound_stats_t *stats,
+	  GError **error)
+{
+	g_auto(GStrv) rcpts = g_strsplit(o->rcpt, "\n", -1);
+	g_autoptr(GError) serr = NULL;
+	gint64 now = util_now();
+	gboolean ok;
+
+	if (!store_begin(st, error) ||
+	    !store_outbound_mark(st, o->id, "sending", o->attempts, o->next_attempt, 0, NULL,
+				 error) ||
+	    !store_commit(st, error))
+		return FALSE;
+	util_crash_point("outbound-marked-sending");
+	if (*conn == NULL)
+		*conn = tr->open(cfg, &serr);
+	ok = *conn != NULL &&
+	     tr->send(*conn, o->mail_from, (const char *const *)rcpts, o->bytes, &serr);
+	util_crash_point("outbound-sent");
+	if (!store_begin(st, error))
+		return FALSE;
+	if (ok) {
+		ok = store_outbound_mark(st, o->id, "sent", o->attempts + 1, o->next_attempt, now,
+					 NULL, error);
+		stats->sent++;
+		log_debug("outbound", "mail %" G_GINT64_FORMAT " <%s> sent", o->id, o->message_id);
+	} else {
+		gboolean permanent = serr->domain == PD_ERROR && serr->code == PD_ERROR_INPUT;
+		gboolean too_old = now - o->created > cfg->retry_max_age;
+		gint64 attempts = o->attempts + 1;
+
+		/* A broken connection is not reused for the next mail. */
+		if (*conn != NULL && !permanent) {
+			tr->close(*conn);
+			*conn = NULL;
+		}
+		if (permanent || too_old) {
+			ok = store_outbound_mark(st, o->id, "failed", attempts, o->next_attempt, 0,
+						 serr->message, error);
+			stats->failed++;
+			log_warn("mail %" G_GINT64_FORMAT " <%s> failed for good: %s", o->id,
+				 o->message_id, serr->message);
+		} else {
+			gint64 next = now + outbound_backoff(o->attempts, g_random_double());
+
+			ok = store_outbound_mark(st, o->id, "queued", attempts, next, 0,
+						 serr->message, error);
+			stats->retried++;
+			log_info("mail %" G_GINT64_FORMAT " <%s> deferred (attempt %" G_GINT64_FORMAT
+				 "): %s", o->id, o->message_id, attempts, serr->message);
+		}
+	}
+	if (!ok) {
+		store_rollback(st);
+		return FALSE;
+	}
+	return store_commit(st, error);
+}
+
+/* One flusher at a time: while we hold this lock, a row still marked
+ * "sending" was left by a process that died, so sending it again is the
+ * "at most once more" of outbound.h and never a race with a live sender.
+ * Returns the locked fd, -1 when another flusher runs (*ERROR unset) or
+ * on error (*ERROR set). */
+static int
+flush_lock(const config_t *cfg, GError **error)
+{
+	g_autofree char *path = g_build_filename(cfg->spool, "outbound.lock", NULL);
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMP, "%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+gboolean
+outbound_flush(store_t *st, const config_t *cfg, guint limit, outbound_stats_t *stats,
+	       GError **error)
+{
+	const outbound_transport_t *tr = outbound_transport_for(cfg);
+	outbound_conn_t *conn = NULL;
+	gboolean ok = TRUE;
+	guint done = 0;
+	GError *local = NULL;
+	int lock;
+
+	memset(stats, 0, sizeof *stats);
+	lock = flush_lock(cfg, &local);
+	if (lock < 0) {
+		if (local == NULL) {
+			log_debug("outbound", "another process is flushing the queue");
+			return TRUE;
+		}
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	/* Mail left "sending" by a crash is due again: it may be resent once. */
+	for (gboolean first = TRUE; ok; first = FALSE) {
+		g_autoptr(GPtrArray) due = store_outbound_due(st, util_now(), first, 100, error);
+
+		if (due == NULL)
+			ok = FALSE;
+		else if (due->len == 0)
+			break;
+		for (guint i = 0; ok && due != NULL && i < due->len; i++) {
+			ok = flush_one(st, cfg, tr, &conn, due->pdata[i], stats, error);
+			if (limit > 0 && ++done >= limit)
+				goto out;
+		}
+		/* Everything due was tried; retried mail is due later. */
+		if (due != NULL && due->len < 100)
+			break;
+	}
+out:
+	if (conn != NULL)
+		tr->close(conn);
+	close(lock);
+	return ok;
+}
+
+gint64
+outbound_retry(store_t *st, gint64 id, GError **error)
+{
+	return store_outbound_requeue(st, id, util_now(), error);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT
+ * outbound.h: the outbound queue. A mail to send is a row written in the
+ * same transaction as the change that caused it; outbound_flush() sends
+ * what is due through the configured transport (SMTP or the spool
+ * Maildir), retries with exponential backoff and jitter, and gives up
+ * after [gateway] retry_max_age, leaving the mail visible as failed.
+ *
+ * A row is marked "sending" (committed) before the transport is called
+ * and "sent" after, so a crash between the server's acceptance and the
+ * mark resends that one mail once, never more. */
+#ifndef POSTDESK_OUTBOUND_H
+#define POSTDESK_OUTBOUND_H
+#include <glib.h>
+#include <gmime/gmime.h>
+#include "config.h"
+#include "store.h"
+
+/* Queue MSG (headers complete but for Message-ID, Date, MIME-Version and
+ * the loop header, which this sets) for RCPTS (NULL-terminated) inside
+ * the caller's transaction, and record it on TICKET (0: none) as an
+ * outgoing message of KIND so replies to it thread. MAIL_FROM is the
+ * envelope sender ("" for <>). Returns the new Message-ID (without <>),
+ * or NULL on error. */
+char *outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
+		       const char *template_name, const char *mail_from,
+		       const char *const *rcpts, GMimeMessage *msg, GError **error);
+
+typedef struct {
+	guint sent;
+	guint retried;      /* failed temporarily, due again later */
+	guint failed;       /* given up: permanent refusal or too old */
+} outbound_stats_t;
+
+/* Send everything due now (at most LIMIT mails, 0: no limit), each in its
+ * own small transactions. FALSE only when the queue could not be read or
+ * marked (database trouble): a refused mail is counted, not an error. */
+gboolean outbound_flush(store_t *st, const config_t *cfg, guint limit,
+			outbound_stats_t *stats, GError **error);
+
+/* Make failed mail ID (0: all failed mail) due again now. Returns how
+ * many were requeued. */
+gint64 outbound_retry(store_t *st, gint64 id, GError **error);
+
+/* Seconds to wait before attempt ATTEMPTS+1: 1 min doubling to 6 h, with
+ * up to 25 % jitter from RANDOM (0..1). Pure; exposed for tests. */
+gint64 outbound_backoff(gint64 attempts, double random);
+#endif

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT
+ * store-schema.h: the numbered schema migrations. Migration N takes the
+ * database from user_version N-1 to N; a released migration is never
+ * edited, only followed by a new one. Included by store.c only.
+ *
+ * Times are Unix seconds (UTC). Raw message bytes live in their own table
+ * so scans of messages stay small. The SQL is kept portable (no SQLite
+ * specific types) except for the FTS5 index, so that a PostgreSQL backend
+ * can follow. */
+#ifndef POSTDESK_STORE_SCHEMA_H
+#define POSTDESK_STORE_SCHEMA_H
+
+static const char *const STORE_MIGRATIONS[] = {
+	/* 1: the foundation. */
+	"CREATE TABLE raw ("
+	"  id INTEGER PRIMARY KEY,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  bytes BLOB NOT NULL);"
+
+	"CREATE TABLE groups ("
+	"  name TEXT PRIMARY KEY,"
+	"  display_name TEXT NOT NULL,"
+	"  rr_next INTEGER NOT NULL DEFAULT 0);"
+
+	"CREATE TABLE members ("
+	"  address TEXT PRIMARY KEY,"
+	"  name TEXT,"
+	"  away_until INTEGER,"
+	"  rr_seq INTEGER NOT NULL DEFAULT 0);"
+
+	"CREATE TABLE tickets ("
+	"  id INTEGER PRIMARY KEY,"
+	"  subject TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'new'"
+	"    CHECK (state IN ('new','open','waiting','resolved','closed')),"
+	"  grp TEXT NOT NULL,"
+	"  priority TEXT NOT NULL DEFAULT 'normal',"
+	"  tier INTEGER NOT NULL DEFAULT 1,"
+	"  requester_name TEXT,"
+	"  requester_address TEXT NOT NULL,"
+	"  owner TEXT,"
+	"  language TEXT,"
+	"  org TEXT,"
+	"  linked_to INTEGER REFERENCES tickets(id),"
+	"  created INTEGER NOT NULL,"
+	"  updated INTEGER NOT NULL,"
+	"  resolved_at INTEGER);"
+	"CREATE INDEX tickets_state ON tickets(state, updated);"
+	"CREATE INDEX tickets_requester ON tickets(requester_address, created);"
+
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+	"  kind TEXT NOT NULL CHECK (kind IN"
+	"    ('customer','member','note','list','forward','system')),"
+	"  message_id TEXT NOT NULL,"
+	"  content_hash TEXT NOT NULL,"
+	"  from_name TEXT,"
+	"  from_address TEXT,"
+	"  subject TEXT NOT NULL,"
+	"  date INTEGER,"
+	"  received INTEGER NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  visible TEXT NOT NULL,"
+	"  verified INTEGER NOT NULL DEFAULT 1,"
+	"  threaded_by TEXT,"
+	"  source TEXT,"
+	"  raw_id INTEGER REFERENCES raw(id));"
+	"CREATE UNIQUE INDEX messages_dedupe ON messages(message_id, content_hash);"
+	"CREATE INDEX messages_ticket ON messages(ticket_id, id);"
+
+	/* Every Message-ID stored or sent, for threading by In-Reply-To and
+	 * References. */
+	"CREATE TABLE message_ids ("
+	"  message_id TEXT NOT NULL,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  direction TEXT NOT NULL CHECK (direction IN ('in','out')),"
+	"  PRIMARY KEY (message_id, ticket_id));"
+
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER NOT NULL REFERENCES messages(id),"
+	"  filename TEXT,"
+	"  content_type TEXT NOT NULL,"
+	"  size INTEGER NOT NULL,"
+	"  content BLOB);"
+	"CREATE INDEX attachments_message ON attachments(message);"
+
+	"CREATE TABLE participants ("
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  address TEXT NOT NULL,"
+	"  name TEXT,"
+	"  role TEXT NOT NULL CHECK (role IN ('requester','member','cc','forwarder')),"
+	"  added INTEGER NOT NULL,"
+	"  PRIMARY KEY (ticket_id, address));"
+	"CREATE INDEX participants_address ON participants(address);"
+
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  actor TEXT,"
+	"  detail TEXT);"
+	"CREATE INDEX events_ticket ON events(ticket_id, id);"
+
+	"CREATE TABLE outbound ("
+	"  id INTEGER PRIMARY KEY,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  message_id TEXT NOT NULL UNIQUE,"
+	"  template TEXT,"
+	"  mail_from TEXT NOT NULL,"
+	"  rcpt TEXT NOT NULL,"
+	"  bytes BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued','sending','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  last_error TEXT);"
+	"CREATE INDEX outbound_due ON outbound(state, next_attempt);"
+
+	/* Where mail came from: IMAP accounts (UIDVALIDITY, last UID),
+	 * "deliver", "import". */
+	"CREATE TABLE sources ("
+	"  name TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER,"
+	"  last_uid INTEGER,"
+	"  last_contact INTEGER,"
+	"  last_error TEXT);"
+	"CREATE TABLE source_uids ("
+	"  source TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  taken INTEGER NOT NULL,"
+	"  PRIMARY KEY (source, uidvalidity, uid));"
+
+	"CREATE TABLE quarantine ("
+	"  id INTEGER PRIMARY KEY,"
+	"  received INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  sender TEXT,"
+	"  subject TEXT,"
+	"  recipient TEXT,"
+	"  source TEXT,"
+	"  content_hash TEXT NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'held'"
+	"    CHECK (state IN ('held','released','dropped')),"
+	"  raw_id INTEGER NOT NULL REFERENCES raw(id));"
+	"CREATE INDEX quarantine_hash ON quarantine(content_hash);"
+
+	/* Automatic mail sent per address, for the hourly cap (RFC 3834). */
+	"CREATE TABLE auto_replies ("
+	"  address TEXT NOT NULL,"
+	"  at INTEGER NOT NULL);"
+	"CREATE INDEX auto_replies_address ON auto_replies(address, at);"
+
+	"CREATE VIRTUAL TABLE messages_fts USING fts5("
+	"  subject, text, content='messages', content_rowid='id',"
+	"  tokenize='unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+	"  INSERT INTO messages_fts(rowid, subject, text)"
+	"    VALUES (new.id, new.subject, new.text);"
+	"END;"
+	"CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+	"  INSERT INTO messages_fts(messages_fts, rowid, subject, text)"
+	"    VALUES ('delete', old.id, old.subject, old.text);"
+	"END;",
+};
+
+#endif

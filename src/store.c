@@ -1,0 +1,1146 @@
+/* SPDX-License-Identifier: MIT
+ * store.c: SQLite store, every SQL statement of postdesk.
+ *
+ * Statements are prepared once per connection and cached by their text.
+ * Parameters are bound through one small binder (store_bind) whose format
+ * string names their types, so no statement is ever built from data.
+ * WAL mode lets readers (postdesk ticket, status) run beside a writer;
+ * BEGIN IMMEDIATE takes the write lock up front so a busy database is a
+ * clean PD_ERROR_TEMP, not a failure halfway through a message. */
+#include "autodefs.h"
+#include <sqlite3.h>
+#include <string.h>
+#include "error.h"
+#include "store.h"
+#include "store-schema.h"
+#include "util.h"
+#include "banned.h"
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
+};
+
+/* Translate a SQLite failure into our domain: what the caller should do. */
+static void
+store_fail(store_t *st, int rc, GError **error, const char *what)
+{
+	int code = PD_ERROR_INTERNAL;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_FULL:
+	case SQLITE_IOERR:
+	case SQLITE_NOMEM:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PROTOCOL:
+		code = PD_ERROR_TEMP;
+		break;
+	case SQLITE_READONLY:
+	case SQLITE_PERM:
+	case SQLITE_AUTH:
+		code = PD_ERROR_CONFIG;
+		break;
+	default:
+		break;
+	}
+	g_set_error(error, PD_ERROR, code, "database %s: %s: %s",
+		    st->path, what,
+		    st->db != NULL ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+}
+
+static sqlite3_stmt *
+store_stmt(store_t *st, const char *sql, GError **error)
+{
+	sqlite3_stmt *s = g_hash_table_lookup(st->stmts, sql);
+	int rc;
+
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		return s;
+	}
+	rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, "prepare");
+		return NULL;
+	}
+	g_hash_table_insert(st->stmts, (gpointer)sql, s);
+	return s;
+}
+
+/* Bind parameters by FMT: i gint64, z gint64 with 0 as NULL, s string
+ * (NULL as NULL), b GBytes* (NULL as NULL), B pointer + gsize. */
+static void
+store_bind(sqlite3_stmt *s, const char *fmt, va_list ap)
+{
+	for (int i = 1; *fmt != '\0'; fmt++, i++) {
+		switch (*fmt) {
+		case 'i':
+			sqlite3_bind_int64(s, i, va_arg(ap, gint64));
+			break;
+		case 'z': {
+			gint64 v = va_arg(ap, gint64);
+
+			if (v == 0)
+				sqlite3_bind_null(s, i);
+			else
+				sqlite3_bind_int64(s, i, v);
+			break;
+		}
+		case 's': {
+			const char *v = va_arg(ap, const char *);
+
+			if (v == NULL)
+				sqlite3_bind_null(s, i);
+			else
+				sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+			break;
+		}
+		case 'b': {
+			GBytes *b = va_arg(ap, GBytes *);
+			gsize len;
+			const void *data = b ? g_bytes_get_data(b, &len) : NULL;
+
+			if (b == NULL)
+				sqlite3_bind_null(s, i);
+			else
+				sqlite3_bind_blob64(s, i, data ? data : "", len, SQLITE_STATIC);
+			break;
+		}
+		case 'B': {
+			const void *data = va_arg(ap, const void *);
+			gsize len = va_arg(ap, gsize);
+
+			sqlite3_bind_blob64(s, i, data ? data : "", len, SQLITE_STATIC);
+			break;
+		}
+		default:
+			g_assert_not_reached();
+		}
+	}
+}
+
+/* Prepare SQL, bind, and return it ready to step; NULL on error. */
+static sqlite3_stmt *
+store_query(store_t *st, const char *sql, GError **error, const char *fmt, ...)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, error);
+	va_list ap;
+
+	if (s == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	store_bind(s, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+/* Run a statement that returns no rows. */
+static gboolean
+store_exec(store_t *st, const char *sql, GError **error, const char *fmt, ...)
+{
+	sqlite3_stmt *s = store_stmt(st, sql, error);
+	va_list ap;
+	int rc;
+
+	if (s == NULL)
+		return FALSE;
+	va_start(ap, fmt);
+	store_bind(s, fmt, ap);
+	va_end(ap);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		store_fail(st, rc, error, "write");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Step S once; TRUE with a row, FALSE at the end or on error (*ERROR set). */
+static gboolean
+store_row(store_t *st, sqlite3_stmt *s, GError **error)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc == SQLITE_ROW)
+		return TRUE;
+	if (rc != SQLITE_DONE)
+		store_fail(st, rc, error, "read");
+	sqlite3_reset(s);
+	return FALSE;
+}
+
+/* The single integer a query returns, or DEF when it returns no row. */
+static gint64
+store_scalar(store_t *st, sqlite3_stmt *s, gint64 def, GError **error)
+{
+	gint64 v = def;
+
+	if (s == NULL)
+		return def;
+	if (store_row(st, s, error)) {
+		v = sqlite3_column_type(s, 0) == SQLITE_NULL ? def : sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	}
+	return v;
+}
+
+static char *
+col_text(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t != NULL ? g_strdup((const char *)t) : NULL;
+}
+
+static void
+stmt_finalize(gpointer s)
+{
+	sqlite3_finalize(s);
+}
+
+store_t *
+store_open(const char *path, gboolean create, GError **error)
+{
+	g_autoptr(store_t) st = g_new0(store_t, 1);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+	int rc;
+
+	st->path = g_strdup(path);
+	st->stmts = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
+					  stmt_finalize);
+	if (create) {
+		g_autofree char *dir = g_path_get_dirname(path);
+
+		flags |= SQLITE_OPEN_CREATE;
+		if (g_mkdir_with_parents(dir, 0750) != 0) {
+			g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", dir,
+				    g_strerror(errno));
+			return NULL;
+		}
+	} else if (!g_file_test(path, G_FILE_TEST_EXISTS)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "database %s does not exist: run postdesk init", path);
+		return NULL;
+	}
+	rc = sqlite3_open_v2(path, &st->db, flags, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, "open");
+		return NULL;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, 5000);
+	/* journal_mode=WAL is persistent in the file; the rest is per
+	 * connection. synchronous=FULL: a message we answered 0 for must
+	 * survive a power cut, not only a crash. */
+	rc = sqlite3_exec(st->db,
+			  "PRAGMA journal_mode=WAL;"
+			  "PRAGMA synchronous=FULL;"
+			  "PRAGMA foreign_keys=ON;"
+			  "PRAGMA temp_store=MEMORY;",
+			  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, "setup");
+		return NULL;
+	}
+	return g_steal_pointer(&st);
+}
+
+void
+store_close(store_t *st)
+{
+	if (st == NULL)
+		return;
+	g_hash_table_destroy(st->stmts);
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	g_free(st->path);
+	g_free(st);
+}
+
+int
+store_schema_latest(void)
+{
+	return (int)G_N_ELEMENTS(STORE_MIGRATIONS);
+}
+
+int
+store_schema_version(store_t *st)
+{
+	sqlite3_stmt *s = NULL;
+	int v = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		v = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+gboolean
+store_migrate(store_t *st, int *from, int *to, GError **error)
+{
+	int v, latest = store_schema_latest();
+
+	if (!store_begin(st, error))
+		return FALSE;
+	v = store_schema_version(st);
+	if (from != NULL)
+		*from = v;
+	if (to != NULL)
+		*to = v;
+	if (v > latest) {
+		store_rollback(st);
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "database %s has schema %d, newer than this postdesk (%d)",
+			    st->path, v, latest);
+		return FALSE;
+	}
+	for (; v < latest; v++) {
+		g_autofree char *bump = g_strdup_printf("PRAGMA user_version=%d", v + 1);
+		int rc = sqlite3_exec(st->db, STORE_MIGRATIONS[v], NULL, NULL, NULL);
+
+		if (rc == SQLITE_OK)
+			rc = sqlite3_exec(st->db, bump, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			g_autofree char *what = g_strdup_printf("migration %d", v + 1);
+
+			store_fail(st, rc, error, what);
+			store_rollback(st);
+			return FALSE;
+		}
+	}
+	if (!store_commit(st, error))
+		return FALSE;
+	if (to != NULL)
+		*to = latest;
+	return TRUE;
+}
+
+gboolean
+store_check_current(store_t *st, GError **error)
+{
+	int v = store_schema_version(st);
+
+	if (v == store_schema_latest())
+		return TRUE;
+	g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+		    "database %s has schema %d, this postdesk needs %d: run postdesk init",
+		    st->path, v, store_schema_latest());
+	return FALSE;
+}
+
+static gboolean
+store_simple(store_t *st, const char *sql, GError **error)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, sql);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+store_begin(store_t *st, GError **error)
+{
+	return store_simple(st, "BEGIN IMMEDIATE", error);
+}
+
+gboolean
+store_commit(store_t *st, GError **error)
+{
+	util_crash_point("before-commit");
+	if (!store_simple(st, "COMMIT", error)) {
+		store_rollback(st);
+		return FALSE;
+	}
+	util_crash_point("after-commit");
+	return TRUE;
+}
+
+void
+store_rollback(store_t *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+gboolean
+store_savepoint(store_t *st, GError **error)
+{
+	return store_simple(st, "SAVEPOINT message", error);
+}
+
+gboolean
+store_savepoint_release(store_t *st, GError **error)
+{
+	return store_simple(st, "RELEASE message", error);
+}
+
+void
+store_savepoint_rollback(store_t *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK TO message; RELEASE message", NULL, NULL, NULL);
+}
+
+gboolean
+store_backup(store_t *st, const char *path, GError **error)
+{
+	sqlite3 *dst = NULL;
+	sqlite3_backup *b;
+	int rc = sqlite3_open(path, &dst);
+
+	if (rc == SQLITE_OK) {
+		b = sqlite3_backup_init(dst, "main", st->db, "main");
+		if (b != NULL) {
+			/* Copy in steps so a running daemon is not blocked long. */
+			do {
+				rc = sqlite3_backup_step(b, 256);
+				if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+					sqlite3_sleep(20);
+			} while (rc == SQLITE_OK || rc == SQLITE_BUSY || rc == SQLITE_LOCKED);
+			sqlite3_backup_finish(b);
+		}
+		rc = sqlite3_errcode(dst);
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMP, "backup to %s: %s", path,
+			    dst ? sqlite3_errmsg(dst) : sqlite3_errstr(rc));
+		sqlite3_close(dst);
+		return FALSE;
+	}
+	sqlite3_close(dst);
+	return TRUE;
+}
+
+/* Tickets */
+
+void
+store_ticket_free(store_ticket_t *t)
+{
+	if (t == NULL)
+		return;
+	g_free(t->subject);
+	g_free(t->state);
+	g_free(t->group);
+	g_free(t->priority);
+	g_free(t->requester_name);
+	g_free(t->requester_address);
+	g_free(t->owner);
+	g_free(t->language);
+	g_free(t->org);
+	g_free(t);
+}
+
+#define TICKET_COLUMNS \
+	"id, subject, state, grp, priority, tier, requester_name, " \
+	"requester_address, owner, language, org, linked_to, created, updated, resolved_at"
+
+static store_ticket_t *
+ticket_from_row(sqlite3_stmt *s)
+{
+	store_ticket_t *t = g_new0(store_ticket_t, 1);
+
+	t->id = sqlite3_column_int64(s, 0);
+	t->subject = col_text(s, 1);
+	t->state = col_text(s, 2);
+	t->group = col_text(s, 3);
+	t->priority = col_text(s, 4);
+	t->tier = sqlite3_column_int64(s, 5);
+	t->requester_name = col_text(s, 6);
+	t->requester_address = col_text(s, 7);
+	t->owner = col_text(s, 8);
+	t->language = col_text(s, 9);
+	t->org = col_text(s, 10);
+	t->linked_to = sqlite3_column_int64(s, 11);
+	t->created = sqlite3_column_int64(s, 12);
+	t->updated = sqlite3_column_int64(s, 13);
+	t->resolved_at = sqlite3_column_int64(s, 14);
+	return t;
+}
+
+/* Collect every row of S through FROM_ROW into a new array. */
+static GPtrArray *
+store_collect(store_t *st, sqlite3_stmt *s, gpointer (*from_row)(sqlite3_stmt *),
+	      GDestroyNotify free_fn, GError **error)
+{
+	g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(free_fn);
+	GError *local = NULL;
+
+	if (s == NULL)
+		return NULL;
+	while (store_row(st, s, &local))
+		g_ptr_array_add(out, from_row(s));
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return NULL;
+	}
+	return g_steal_pointer(&out);
+}
+
+gint64
+store_ticket_insert(store_t *st, const store_ticket_t *t, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO tickets (subject, state, grp, priority, tier, "
+			"requester_name, requester_address, owner, language, org, "
+			"linked_to, created, updated) "
+			"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			error, "ssssisssssz" "ii", t->subject, t->state ? t->state : "new",
+			t->group, t->priority ? t->priority : "normal", t->tier,
+			t->requester_name, t->requester_address, t->owner, t->language,
+			t->org, t->linked_to, t->created, t->created))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+store_ticket_t *
+store_ticket_get(store_t *st, gint64 id, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, "SELECT " TICKET_COLUMNS " FROM tickets WHERE id = ?",
+				      error, "i", id);
+	GError *local = NULL;
+	store_ticket_t *t;
+
+	if (s == NULL)
+		return NULL;
+	if (!store_row(st, s, &local)) {
+		if (local != NULL)
+			g_propagate_error(error, local);
+		else
+			g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
+				    "no ticket %" G_GINT64_FORMAT, id);
+		return NULL;
+	}
+	t = ticket_from_row(s);
+	sqlite3_reset(s);
+	return t;
+}
+
+gboolean
+store_ticket_exists(store_t *st, gint64 id)
+{
+	return store_scalar(st, store_query(st, "SELECT 1 FROM tickets WHERE id = ?", NULL,
+					    "i", id), 0, NULL) == 1;
+}
+
+gboolean
+store_ticket_set_state(store_t *st, gint64 id, const char *state, gint64 now,
+		       GError **error)
+{
+	return store_exec(st,
+			  "UPDATE tickets SET state = ?1, updated = ?2, "
+			  "resolved_at = CASE WHEN ?1 = 'resolved' THEN ?2 "
+			  "  WHEN ?1 = 'closed' THEN resolved_at ELSE NULL END "
+			  "WHERE id = ?3",
+			  error, "sii", state, now, id);
+}
+
+gboolean
+store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error)
+{
+	return store_exec(st, "UPDATE tickets SET updated = ? WHERE id = ?", error,
+			  "ii", now, id);
+}
+
+GPtrArray *
+store_ticket_list(store_t *st, const char *state, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets "
+				      "WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
+				      error, "s", state);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
+}
+
+GPtrArray *
+store_ticket_search(store_t *st, const char *query, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets WHERE id IN "
+				      "(SELECT m.ticket_id FROM messages_fts f "
+				      " JOIN messages m ON m.id = f.rowid "
+				      " WHERE messages_fts MATCH ? AND m.kind != 'note') "
+				      "ORDER BY updated DESC, id DESC",
+				      error, "s", query);
+	GPtrArray *out = store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+				       (GDestroyNotify)store_ticket_free, error);
+
+	/* A query FTS5 cannot parse is the user's input, not our fault. */
+	if (out == NULL && error != NULL && *error != NULL &&
+	    (*error)->code == PD_ERROR_INTERNAL)
+		(*error)->code = PD_ERROR_INPUT;
+	return out;
+}
+
+gint64
+store_ticket_count(store_t *st, GError **error)
+{
+	return store_scalar(st, store_query(st, "SELECT count(*) FROM tickets", error, ""),
+			    0, error);
+}
+
+/* Messages */
+
+void
+store_message_free(store_message_t *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->direction);
+	g_free(m->kind);
+	g_free(m->message_id);
+	g_free(m->content_hash);
+	g_free(m->from_name);
+	g_free(m->from_address);
+	g_free(m->subject);
+	g_free(m->text);
+	g_free(m->visible);
+	g_free(m->threaded_by);
+	g_free(m->source);
+	g_free(m);
+}
+
+gint64
+store_message_insert(store_t *st, const store_message_t *m, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO messages (ticket_id, direction, kind, message_id, "
+			"content_hash, from_name, from_address, subject, date, received, "
+			"text, visible, verified, threaded_by, source, raw_id) "
+			"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			error, "issssssszississz", m->ticket_id, m->direction, m->kind,
+			m->message_id, m->content_hash, m->from_name, m->from_address,
+			m->subject ? m->subject : "", m->date, m->received,
+			m->text ? m->text : "", m->visible ? m->visible : "",
+			(gint64)m->verified, m->threaded_by, m->source, m->raw_id))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+gint64
+store_message_find(store_t *st, const char *message_id, const char *content_hash,
+		   GError **error)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT id FROM messages WHERE message_id = ? "
+					    "AND content_hash = ?",
+					    error, "ss", message_id, content_hash),
+			    0, error);
+}
+
+static store_message_t *
+message_from_row(sqlite3_stmt *s)
+{
+	store_message_t *m = g_new0(store_message_t, 1);
+
+	m->id = sqlite3_column_int64(s, 0);
+	m->ticket_id = sqlite3_column_int64(s, 1);
+	m->direction = col_text(s, 2);
+	m->kind = col_text(s, 3);
+	m->message_id = col_text(s, 4);
+	m->content_hash = col_text(s, 5);
+	m->from_name = col_text(s, 6);
+	m->from_address = col_text(s, 7);
+	m->subject = col_text(s, 8);
+	m->date = sqlite3_column_int64(s, 9);
+	m->received = sqlite3_column_int64(s, 10);
+	m->text = col_text(s, 11);
+	m->visible = col_text(s, 12);
+	m->verified = sqlite3_column_int(s, 13) != 0;
+	m->threaded_by = col_text(s, 14);
+	m->source = col_text(s, 15);
+	m->raw_id = sqlite3_column_int64(s, 16);
+	return m;
+}
+
+GPtrArray *
+store_message_list(store_t *st, gint64 ticket, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, ticket_id, direction, kind, message_id, "
+				      "content_hash, from_name, from_address, subject, date, "
+				      "received, text, visible, verified, threaded_by, source, "
+				      "raw_id FROM messages WHERE ticket_id = ? ORDER BY id",
+				      error, "i", ticket);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))message_from_row,
+			     (GDestroyNotify)store_message_free, error);
+}
+
+gint64
+store_message_count(store_t *st, GError **error)
+{
+	return store_scalar(st, store_query(st, "SELECT count(*) FROM messages", error, ""),
+			    0, error);
+}
+
+gint64
+store_raw_insert(store_t *st, const void *data, gsize len, GError **error)
+{
+	g_autofree char *hash = util_sha256_hex(data, len);
+
+	if (!store_exec(st, "INSERT INTO raw (size, sha256, bytes) VALUES (?,?,?)", error,
+			"isB", (gint64)len, hash, data, len))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+GBytes *
+store_raw_get(store_t *st, gint64 raw_id, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, "SELECT bytes FROM raw WHERE id = ?", error, "i",
+				      raw_id);
+	GError *local = NULL;
+	GBytes *b;
+
+	if (s == NULL)
+		return NULL;
+	if (!store_row(st, s, &local)) {
+		if (local != NULL)
+			g_propagate_error(error, local);
+		else
+			g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
+				    "no raw bytes %" G_GINT64_FORMAT, raw_id);
+		return NULL;
+	}
+	b = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	return b;
+}
+
+GBytes *
+store_message_raw(store_t *st, gint64 message, GError **error)
+{
+	GError *local = NULL;
+	gint64 raw = store_scalar(st, store_query(st,
+						  "SELECT raw_id FROM messages WHERE id = ?",
+						  error, "i", message),
+				  0, &local);
+
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return NULL;
+	}
+	if (raw == 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
+			    "message %" G_GINT64_FORMAT " has no stored bytes", message);
+		return NULL;
+	}
+	return store_raw_get(st, raw, error);
+}
+
+gboolean
+store_message_id_add(store_t *st, const char *message_id, gint64 ticket,
+		     const char *direction, GError **error)
+{
+	return store_exec(st,
+			  "INSERT OR IGNORE INTO message_ids (message_id, ticket_id, direction) "
+			  "VALUES (?,?,?)",
+			  error, "sis", message_id, ticket, direction);
+}
+
+gint64
+store_ticket_by_message_id(store_t *st, const char *message_id, GError **error)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT max(ticket_id) FROM message_ids "
+					    "WHERE message_id = ?",
+					    error, "s", message_id),
+			    0, error);
+}
+
+/* Participants */
+
+void
+store_participant_free(store_participant_t *p)
+{
+	if (p == NULL)
+		return;
+	g_free(p->address);
+	g_free(p->name);
+	g_free(p->role);
+	g_free(p);
+}
+
+gboolean
+store_participant_add(store_t *st, gint64 ticket, const char *address,
+		      const char *name, const char *role, gint64 now, GError **error)
+{
+	return store_exec(st,
+			  "INSERT OR IGNORE INTO participants (ticket_id, address, name, role, added) "
+			  "VALUES (?,?,?,?,?)",
+			  error, "isssi", ticket, address, name, role, now);
+}
+
+gboolean
+store_participant_has(store_t *st, gint64 ticket, const char *address)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT 1 FROM participants WHERE ticket_id = ? "
+					    "AND address = ?",
+					    NULL, "is", ticket, address),
+			    0, NULL) == 1;
+}
+
+static store_participant_t *
+participant_from_row(sqlite3_stmt *s)
+{
+	store_participant_t *p = g_new0(store_participant_t, 1);
+
+	p->address = col_text(s, 0);
+	p->name = col_text(s, 1);
+	p->role = col_text(s, 2);
+	return p;
+}
+
+GPtrArray *
+store_participant_list(store_t *st, gint64 ticket, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT address, name, role FROM participants "
+				      "WHERE ticket_id = ? ORDER BY added, rowid",
+				      error, "i", ticket);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))participant_from_row,
+			     (GDestroyNotify)store_participant_free, error);
+}
+
+/* Events */
+
+void
+store_event_free(store_event_t *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->kind);
+	g_free(e->actor);
+	g_free(e->detail);
+	g_free(e);
+}
+
+gboolean
+store_event_add(store_t *st, gint64 ticket, gint64 at, const char *kind,
+		const char *actor, const char *detail, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO events (ticket_id, at, kind, actor, detail) "
+			  "VALUES (?,?,?,?,?)",
+			  error, "zisss", ticket, at, kind, actor, detail);
+}
+
+static store_event_t *
+event_from_row(sqlite3_stmt *s)
+{
+	store_event_t *e = g_new0(store_event_t, 1);
+
+	e->id = sqlite3_column_int64(s, 0);
+	e->at = sqlite3_column_int64(s, 1);
+	e->kind = col_text(s, 2);
+	e->actor = col_text(s, 3);
+	e->detail = col_text(s, 4);
+	return e;
+}
+
+GPtrArray *
+store_event_list(store_t *st, gint64 ticket, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, at, kind, actor, detail FROM events "
+				      "WHERE ticket_id = ? ORDER BY id",
+				      error, "i", ticket);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))event_from_row,
+			     (GDestroyNotify)store_event_free, error);
+}
+
+/* Attachments */
+
+void
+store_attachment_free(store_attachment_t *a)
+{
+	if (a == NULL)
+		return;
+	g_free(a->filename);
+	g_free(a->content_type);
+	g_free(a);
+}
+
+gboolean
+store_attachment_add(store_t *st, gint64 message, const char *filename,
+		     const char *content_type, GBytes *content, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO attachments (message, filename, content_type, size, content) "
+			  "VALUES (?,?,?,?,?)",
+			  error, "issib", message, filename, content_type,
+			  (gint64)(content ? g_bytes_get_size(content) : 0), content);
+}
+
+static store_attachment_t *
+attachment_from_row(sqlite3_stmt *s)
+{
+	store_attachment_t *a = g_new0(store_attachment_t, 1);
+
+	a->id = sqlite3_column_int64(s, 0);
+	a->filename = col_text(s, 1);
+	a->content_type = col_text(s, 2);
+	a->size = sqlite3_column_int64(s, 3);
+	return a;
+}
+
+GPtrArray *
+store_attachment_list(store_t *st, gint64 message, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, filename, content_type, size FROM attachments "
+				      "WHERE message = ? ORDER BY id",
+				      error, "i", message);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))attachment_from_row,
+			     (GDestroyNotify)store_attachment_free, error);
+}
+
+/* Quarantine */
+
+void
+store_quarantine_free(store_quarantine_t *q)
+{
+	if (q == NULL)
+		return;
+	g_free(q->reason);
+	g_free(q->sender);
+	g_free(q->subject);
+	g_free(q->recipient);
+	g_free(q->source);
+	g_free(q->content_hash);
+	g_free(q->state);
+	g_free(q);
+}
+
+gint64
+store_quarantine_add(store_t *st, const store_quarantine_t *q, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO quarantine (received, reason, sender, subject, recipient, "
+			"source, content_hash, raw_id) VALUES (?,?,?,?,?,?,?,?)",
+			error, "issssssi", q->received, q->reason, q->sender, q->subject,
+			q->recipient, q->source, q->content_hash, q->raw_id))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+gint64
+store_quarantine_find(store_t *st, const char *content_hash, GError **error)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT min(id) FROM quarantine WHERE content_hash = ? "
+					    "AND state = 'held'",
+					    error, "s", content_hash),
+			    0, error);
+}
+
+#define QUARANTINE_COLUMNS \
+	"q.id, q.received, q.reason, q.sender, q.subject, q.recipient, q.source, " \
+	"q.content_hash, q.state, q.raw_id, r.size FROM quarantine q JOIN raw r ON r.id = q.raw_id"
+
+static store_quarantine_t *
+quarantine_from_row(sqlite3_stmt *s)
+{
+	store_quarantine_t *q = g_new0(store_quarantine_t, 1);
+
+	q->id = sqlite3_column_int64(s, 0);
+	q->received = sqlite3_column_int64(s, 1);
+	q->reason = col_text(s, 2);
+	q->sender = col_text(s, 3);
+	q->subject = col_text(s, 4);
+	q->recipient = col_text(s, 5);
+	q->source = col_text(s, 6);
+	q->content_hash = col_text(s, 7);
+	q->state = col_text(s, 8);
+	q->raw_id = sqlite3_column_int64(s, 9);
+	q->size = sqlite3_column_int64(s, 10);
+	return q;
+}
+
+store_quarantine_t *
+store_quarantine_get(store_t *st, gint64 id, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, "SELECT " QUARANTINE_COLUMNS " WHERE q.id = ?",
+				      error, "i", id);
+	g_autoptr(GPtrArray) rows = store_collect(st, s,
+						  (gpointer (*)(sqlite3_stmt *))quarantine_from_row,
+						  (GDestroyNotify)store_quarantine_free, error);
+
+	if (rows == NULL)
+		return NULL;
+	if (rows->len == 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
+			    "no quarantined message %" G_GINT64_FORMAT, id);
+		return NULL;
+	}
+	return g_ptr_array_steal_index(rows, 0);
+}
+
+GPtrArray *
+store_quarantine_list(store_t *st, const char *state, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " QUARANTINE_COLUMNS
+				      " WHERE ?1 IS NULL OR q.state = ?1 ORDER BY q.id",
+				      error, "s", state);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))quarantine_from_row,
+			     (GDestroyNotify)store_quarantine_free, error);
+}
+
+gboolean
+store_quarantine_set_state(store_t *st, gint64 id, const char *state, GError **error)
+{
+	return store_exec(st, "UPDATE quarantine SET state = ? WHERE id = ?", error, "si",
+			  state, id);
+}
+
+/* Automatic replies */
+
+gint64
+store_auto_reply_count(store_t *st, const char *address, gint64 since, GError **error)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT count(*) FROM auto_replies "
+					    "WHERE address = ? AND at >= ?",
+					    error, "si", address, since),
+			    0, error);
+}
+
+gboolean
+store_auto_reply_add(store_t *st, const char *address, gint64 at, GError **error)
+{
+	/* Keep the table small: what is older than a day no longer counts. */
+	return store_exec(st, "DELETE FROM auto_replies WHERE at < ?", error, "i",
+			  at - 86400) &&
+	       store_exec(st, "INSERT INTO auto_replies (address, at) VALUES (?,?)", error,
+			  "si", address, at);
+}
+
+/* Outbound queue */
+
+void
+store_outbound_free(store_outbound_t *o)
+{
+	if (o == NULL)
+		return;
+	g_free(o->message_id);
+	g_free(o->template_name);
+	g_free(o->mail_from);
+	g_free(o->rcpt);
+	if (o->bytes != NULL)
+		g_bytes_unref(o->bytes);
+	g_free(o->state);
+	g_free(o->last_error);
+	g_free(o);
+}
+
+gint64
+store_outbound_add(store_t *st, const store_outbound_t *o, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO outbound (ticket_id, message_id, template, mail_from, rcpt, "
+			"bytes, created, next_attempt) VALUES (?,?,?,?,?,?,?,?)",
+			error, "zssssbii", o->ticket_id, o->message_id, o->template_name,
+			o->mail_from, o->rcpt, o->bytes, o->created, o->created))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+#define OUTBOUND_COLUMNS \
+	"id, ticket_id, message_id, template, mail_from, rcpt, bytes, state, " \
+	"attempts, created, next_attempt, sent_at, last_error FROM outbound"
+
+static store_outbound_t *
+outbound_from_row(sqlite3_stmt *s)
+{
+	store_outbound_t *o = g_new0(store_outbound_t, 1);
+
+	o->id = sqlite3_column_int64(s, 0);
+	o->ticket_id = sqlite3_column_int64(s, 1);
+	o->message_id = col_text(s, 2);
+	o->template_name = col_text(s, 3);
+	o->mail_from = col_text(s, 4);
+	o->rcpt = col_text(s, 5);
+	o->bytes = g_bytes_new(sqlite3_column_blob(s, 6), (gsize)sqlite3_column_bytes(s, 6));
+	o->state = col_text(s, 7);
+	o->attempts = sqlite3_column_int64(s, 8);
+	o->created = sqlite3_column_int64(s, 9);
+	o->next_attempt = sqlite3_column_int64(s, 10);
+	o->sent_at = sqlite3_column_int64(s, 11);
+	o->last_error = col_text(s, 12);
+	return o;
+}
+
+GPtrArray *
+store_outbound_due(store_t *st, gint64 now, gboolean include_sending, guint limit,
+		   GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " OUTBOUND_COLUMNS " WHERE (state = 'queued' "
+				      "AND next_attempt <= ?1) OR (?2 AND state = 'sending') "
+				      "ORDER BY id LIMIT ?3",
+				      error, "iii", now, (gint64)include_sending, (gint64)limit);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
+			     (GDestroyNotify)store_outbound_free, error);
+}
+
+GPtrArray *
+store_outbound_list(store_t *st, const char *state, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " OUTBOUND_COLUMNS
+				      " WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
+				      error, "s", state);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
+			     (GDestroyNotify)store_outbound_free, error);
+}
+
+gboolean
+store_outbound_mark(store_t *st, gint64 id, const char *state, gint64 attempts,
+		    gint64 next_attempt, gint64 sent_at, const char *last_error,
+		    GError **error)
+{
+	return store_exec(st,
+			  "UPDATE outbound SET state = ?, attempts = ?, next_attempt = ?, "
+			  "sent_at = ?, last_error = ? WHERE id = ?",
+			  error, "siizsi", state, attempts, next_attempt, sent_at, last_error,
+			  id);
+}
+
+gint64
+store_outbound_count(store_t *st, const char *state, GError **error)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT count(*) FROM outbound "
+					    "WHERE ?1 IS NULL OR state = ?1",
+					    error, "s", state),
+			    0, error);
+}
+
+gint64
+store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error)
+{
+	if (!store_exec(st,
+			"UPDATE outbound SET state = 'queued', next_attempt = ?, attempts = 0 "
+			"WHERE state = 'failed' AND (?2 = 0 OR id = ?2)",
+			error, "ii", now, id))
+		return -1;
+	return sqlite3_changes(st->db);
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT
+ * store.h: the SQLite store. Every SQL statement of postdesk is in
+ * store.c, prepared once and cached; nothing builds SQL from data.
+ *
+ * Errors: PD_ERROR_TEMP when trying again may work (database busy or
+ * locked, disk full, I/O error), PD_ERROR_NOT_FOUND for a missing row,
+ * PD_ERROR_INTERNAL for the rest. Returned structs are new and freed with
+ * their _free function; arrays own their elements. */
+#ifndef POSTDESK_STORE_H
+#define POSTDESK_STORE_H
+#include <glib.h>
+
+typedef struct store store_t;
+
+/* Open (and with CREATE, create) the database at PATH: WAL mode, foreign
+ * keys on, a busy timeout. The schema is not migrated here. */
+store_t *store_open(const char *path, gboolean create, GError **error);
+void store_close(store_t *st);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_t, store_close)
+
+/* The schema version of the open database, and the latest this build knows. */
+int store_schema_version(store_t *st);
+int store_schema_latest(void);
+/* Apply every pending migration in one transaction. *FROM and *TO (may be
+ * NULL) say what was done; equal when the schema was current. A database
+ * newer than this build is PD_ERROR_CONFIG. */
+gboolean store_migrate(store_t *st, int *from, int *to, GError **error);
+/* PD_ERROR_CONFIG unless the schema is the latest ("run postdesk init"). */
+gboolean store_check_current(store_t *st, GError **error);
+
+/* BEGIN IMMEDIATE: the write lock is taken now, so a busy database fails
+ * here (PD_ERROR_TEMP) rather than halfway. */
+gboolean store_begin(store_t *st, GError **error);
+gboolean store_commit(store_t *st, GError **error);
+void store_rollback(store_t *st);
+/* A savepoint inside the current transaction, so one message of a batch
+ * can be undone without the others. */
+gboolean store_savepoint(store_t *st, GError **error);
+gboolean store_savepoint_release(store_t *st, GError **error);
+void store_savepoint_rollback(store_t *st);
+/* Online backup of the whole database to PATH. */
+gboolean store_backup(store_t *st, const char *path, GError **error);
+
+typedef struct {
+	gint64 id;
+	char *subject;
+	char *state;          /* new | open | waiting | resolved | closed */
+	char *group;
+	char *priority;
+	gint64 tier;
+	char *requester_name;
+	char *requester_address;
+	char *owner;          /* member address or NULL */
+	char *language;
+	char *org;
+	gint64 linked_to;     /* 0: none */
+	gint64 created, updated, resolved_at;
+} store_ticket_t;
+void store_ticket_free(store_ticket_t *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_ticket_t, store_ticket_free)
+
+/* Insert T (T->id ignored); returns the new id, 0 on error. */
+gint64 store_ticket_insert(store_t *st, const store_ticket_t *t, GError **error);
+/* NULL with PD_ERROR_NOT_FOUND when there is no ticket ID. */
+store_ticket_t *store_ticket_get(store_t *st, gint64 id, GError **error);
+gboolean store_ticket_exists(store_t *st, gint64 id);
+/* Set the state (resolved_at follows: set on resolve, cleared otherwise)
+ * and the update time. */
+gboolean store_ticket_set_state(store_t *st, gint64 id, const char *state,
+				gint64 now, GError **error);
+gboolean store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error);
+/* Tickets by id; STATE NULL for all. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list(store_t *st, const char *state, GError **error);
+/* Ids of tickets whose messages match the FTS5 QUERY, best first. Array
+ * of store_ticket_t*. PD_ERROR_INPUT for a malformed query. */
+GPtrArray *store_ticket_search(store_t *st, const char *query, GError **error);
+gint64 store_ticket_count(store_t *st, GError **error);
+
+typedef struct {
+	gint64 id;
+	gint64 ticket_id;
+	char *direction;      /* in | out */
+	char *kind;           /* customer | member | note | list | forward | system */
+	char *message_id;     /* without <> */
+	char *content_hash;
+	char *from_name;
+	char *from_address;
+	char *subject;
+	gint64 date;
+	gint64 received;
+	char *text;
+	char *visible;
+	gboolean verified;
+	char *threaded_by;    /* new | token | reference | tag */
+	char *source;         /* deliver | import:PATH | imap:NAME | ... */
+	gint64 raw_id;        /* 0: none (mail we wrote) */
+} store_message_t;
+void store_message_free(store_message_t *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_message_t, store_message_free)
+
+gint64 store_message_insert(store_t *st, const store_message_t *m, GError **error);
+/* The id of the message with MESSAGE_ID and CONTENT_HASH, 0 if none. */
+gint64 store_message_find(store_t *st, const char *message_id,
+			  const char *content_hash, GError **error);
+/* Messages of TICKET in order. Array of store_message_t*. */
+GPtrArray *store_message_list(store_t *st, gint64 ticket, GError **error);
+gint64 store_message_count(store_t *st, GError **error);
+
+/* Raw bytes: insert, and get back those of a message. */
+gint64 store_raw_insert(store_t *st, const void *data, gsize len, GError **error);
+GBytes *store_raw_get(store_t *st, gint64 raw_id, GError **error);
+/* The raw bytes of message ID; PD_ERROR_NOT_FOUND when there are none. */
+GBytes *store_message_raw(store_t *st, gint64 message, GError **error);
+
+/* Message-IDs stored or sent, for threading. */
+gboolean store_message_id_add(store_t *st, const char *message_id,
+			      gint64 ticket, const char *direction, GError **error);
+/* The (newest) ticket that MESSAGE_ID belongs to, 0 if none. */
+gint64 store_ticket_by_message_id(store_t *st, const char *message_id, GError **error);
+
+typedef struct {
+	char *address;
+	char *name;
+	char *role;           /* requester | member | cc | forwarder */
+} store_participant_t;
+void store_participant_free(store_participant_t *p);
+/* Add ADDRESS to TICKET unless it is there already (its role kept). */
+gboolean store_participant_add(store_t *st, gint64 ticket, const char *address,
+			       const char *name, const char *role, gint64 now,
+			       GError **error);
+gboolean store_participant_has(store_t *st, gint64 ticket, const char *address);
+GPtrArray *store_participant_list(store_t *st, gint64 ticket, GError **error);
+
+typedef struct {
+	gint64 id;
+	gint64 at;
+	char *kind;
+	char *actor;
+	char *detail;
+} store_event_t;
+void store_event_free(store_event_t *e);
+gboolean store_event_add(store_t *st, gint64 ticket, gint64 at, const char *kind,
+			 const char *actor, const char *detail, GError **error);
+GPtrArray *store_event_list(store_t *st, gint64 ticket, GError **error);
+
+typedef struct {
+	gint64 id;
+	char *filename;
+	char *content_type;
+	gint64 size;
+} store_attachment_t;
+void store_attachment_free(store_attachment_t *a);
+gboolean store_attachment_add(store_t *st, gint64 message, const char *filename,
+			      const char *content_type, GBytes *content, GError **error);
+GPtrArray *store_attachment_list(store_t *st, gint64 message, GError **error);
+
+typedef struct {
+	gint64 id;
+	gint64 received;
+	char *reason;
+	char *sender;
+	char *subject;
+	char *recipient;
+	char *source;
+	char *content_hash;
+	char *state;          /* held | released | dropped */
+	gint64 raw_id;
+	gint64 size;
+} store_quarantine_t;
+void store_quarantine_free(store_quarantine_t *q);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_quarantine_t, store_quarantine_free)
+gint64 store_quarantine_add(store_t *st, const store_quarantine_t *q, GError **error);
+/* The held entry with CONTENT_HASH, 0 if none (the same mail twice). */
+gint64 store_quarantine_find(store_t *st, const char *content_hash, GError **error);
+store_quarantine_t *store_quarantine_get(store_t *st, gint64 id, GError **error);
+/* STATE NULL: all. */
+GPtrArray *store_quarantine_list(store_t *st, const char *state, GError **error);
+gboolean store_quarantine_set_state(store_t *st, gint64 id, const char *state,
+				    GError **error);
+
+/* Automatic replies: how many went to ADDRESS since SINCE; record one. */
+gint64 store_auto_reply_count(store_t *st, const char *address, gint64 since,
+			      GError **error);
+gboolean store_auto_reply_add(store_t *st, const char *address, gint64 at,
+			      GError **error);
+
+typedef struct {
+	gint64 id;
+	gint64 ticket_id;
+	char *message_id;
+	char *template_name;
+	char *mail_from;
+	char *rcpt;           /* recipients, one per line */
+	GBytes *bytes;
+	char *state;          /* queued | sending | sent | failed */
+	gint64 attempts;
+	gint64 created, next_attempt, sent_at;
+	char *last_error;
+} store_outbound_t;
+void store_outbound_free(store_outbound_t *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_outbound_t, store_outbound_free)
+gint64 store_outbound_add(store_t *st, const store_outbound_t *o, GError **error);
+/* Queued mail due at NOW (and, with INCLUDE_SENDING, mail left in
+ * "sending" by a crash), oldest first, at most LIMIT. */
+GPtrArray *store_outbound_due(store_t *st, gint64 now, gboolean include_sending,
+			      guint limit, GError **error);
+/* STATE NULL: all. */
+GPtrArray *store_outbound_list(store_t *st, const char *state, GError **error);
+gboolean store_outbound_mark(store_t *st, gint64 id, const char *state,
+			     gint64 attempts, gint64 next_attempt, gint64 sent_at,
+			     const char *last_error, GError **error);
+gint64 store_outbound_count(store_t *st, const char *state, GError **error);
+/* Make failed mail ID (0: every failed mail) queued and due at NOW.
+ * Returns how many rows changed, -1 on error. */
+gint64 store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error);
+#endif

@@ -1,0 +1,350 @@
+/* SPDX-License-Identifier: MIT
+ * util.c: see util.h. */
+#include "autodefs.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "error.h"
+#include "util.h"
+#include "banned.h"
+
+gboolean
+util_parse_time(const char *text, gint64 *secs)
+{
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (text == NULL || *text == '\0')
+		return FALSE;
+	dt = g_date_time_new_from_iso8601(text, NULL);
+	if (dt == NULL)
+		return FALSE;
+	*secs = g_date_time_to_unix(dt);
+	return TRUE;
+}
+
+gint64
+util_now(void)
+{
+	const char *fixed = g_getenv("POSTDESK_NOW");
+	gint64 secs;
+
+	if (fixed != NULL && util_parse_time(fixed, &secs))
+		return secs;
+	return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+/* A number followed by one optional unit letter from UNITS, whose
+ * multipliers are in MULS. */
+static gboolean
+parse_scaled(const char *text, const char *units, const guint64 *muls,
+	     guint64 *out)
+{
+	guint64 n = 0;
+	const char *p = text;
+
+	if (text == NULL)
+		return FALSE;
+	while (g_ascii_isspace(*p))
+		p++;
+	if (!g_ascii_isdigit(*p))
+		return FALSE;
+	for (; g_ascii_isdigit(*p); p++) {
+		if (n > (G_GUINT64_CONSTANT(1) << 62) / 10)
+			return FALSE;
+		n = n * 10 + (guint64)(*p - '0');
+	}
+	while (g_ascii_isspace(*p))
+		p++;
+	if (*p != '\0') {
+		const char *u = strchr(units, g_ascii_tolower(*p));
+		guint64 m;
+
+		if (u == NULL)
+			return FALSE;
+		m = muls[u - units];
+		if (n != 0 && m > (G_GUINT64_CONSTANT(1) << 62) / n)
+			return FALSE;
+		n *= m;
+		p++;
+		/* Sizes also take "50MB" and "50MiB". */
+		if (strchr(units, 'b') != NULL && strchr("kmg", *u) != NULL) {
+			if (g_ascii_tolower(*p) == 'i')
+				p++;
+			if (g_ascii_tolower(*p) == 'b')
+				p++;
+		}
+		while (g_ascii_isspace(*p))
+			p++;
+		if (*p != '\0')
+			return FALSE;
+	}
+	*out = n;
+	return TRUE;
+}
+
+gboolean
+util_parse_size(const char *text, guint64 *bytes)
+{
+	static const guint64 muls[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024, 1 };
+
+	return parse_scaled(text, "kmgb", muls, bytes);
+}
+
+gboolean
+util_parse_duration(const char *text, gint64 *secs)
+{
+	static const guint64 muls[] = { 1, 60, 3600, 86400, 7 * 86400 };
+	guint64 n;
+
+	if (!parse_scaled(text, "smhdw", muls, &n) || n > G_MAXINT64)
+		return FALSE;
+	*secs = (gint64)n;
+	return TRUE;
+}
+
+gboolean
+util_parse_int(const char *text, gint64 min, gint64 max, gint64 *out)
+{
+	gint64 v;
+	char *end = NULL;
+
+	if (text == NULL || *text == '\0')
+		return FALSE;
+	errno = 0;
+	v = g_ascii_strtoll(text, &end, 10);
+	if (errno != 0 || end == text || *end != '\0' || v < min || v > max)
+		return FALSE;
+	*out = v;
+	return TRUE;
+}
+
+GBytes *
+util_read_fd(int fd, gsize max, gsize *total, GError **error)
+{
+	GByteArray *buf = g_byte_array_new();
+	gsize seen = 0;
+	guint8 chunk[65536];
+
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			g_byte_array_unref(buf);
+			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
+				    "reading input: %s", g_strerror(e));
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		seen += (gsize)n;
+		/* Past the cap keep reading (and counting) but stop storing,
+		 * so the caller can say how large it was. */
+		if (seen <= max)
+			g_byte_array_append(buf, chunk, (guint)n);
+	}
+	if (total != NULL)
+		*total = seen;
+	if (seen > max) {
+		g_byte_array_unref(buf);
+		g_set_error(error, PD_ERROR, PD_ERROR_TOO_LARGE,
+			    "input is %" G_GSIZE_FORMAT " bytes, over the cap of %"
+			    G_GSIZE_FORMAT, seen, max);
+		return NULL;
+	}
+	return g_byte_array_free_to_bytes(buf);
+}
+
+GBytes *
+util_read_file(const char *path, gsize max, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	GBytes *bytes;
+
+	if (fd < 0) {
+		int e = errno;
+
+		g_set_error(error, PD_ERROR,
+			    e == ENOENT ? PD_ERROR_NOT_FOUND : PD_ERROR_INPUT,
+			    "%s: %s", path, g_strerror(e));
+		return NULL;
+	}
+	bytes = util_read_fd(fd, max, NULL, error);
+	close(fd);
+	if (bytes == NULL)
+		g_prefix_error(error, "%s: ", path);
+	return bytes;
+}
+
+GBytes *
+util_read_secret(const char *path, GError **error)
+{
+	struct stat st;
+	g_autoptr(GBytes) raw = NULL;
+	gsize len;
+	const char *data;
+
+	if (stat(path, &st) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,
+			    g_strerror(errno));
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "%s: not a regular file", path);
+		return NULL;
+	}
+	if ((st.st_mode & 077) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "%s: secret file must not be accessible to group "
+			    "or others (mode %04o; chmod 600 it)",
+			    path, (unsigned)(st.st_mode & 07777));
+		return NULL;
+	}
+	raw = util_read_file(path, 64 * 1024, error);
+	if (raw == NULL) {
+		pd_error_reclass(error, PD_ERROR_CONFIG, NULL);
+		return NULL;
+	}
+	data = g_bytes_get_data(raw, &len);
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	if (len < 16) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "%s: secret is too short (need at least 16 bytes)",
+			    path);
+		return NULL;
+	}
+	return g_bytes_new(data, len);
+}
+
+gboolean
+util_write_file_atomic(const char *path, const void *data, gsize len, int mode,
+		       GError **error)
+{
+	g_autofree char *tmp = g_strdup_printf("%s.tmp.%d", path, (int)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	const char *p = data;
+
+	if (fd < 0)
+		goto fail;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+
+			close(fd);
+			unlink(tmp);
+			errno = e;
+			goto fail;
+		}
+		p += n;
+		len -= (gsize)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+		int e = errno;
+
+		unlink(tmp);
+		errno = e;
+		goto fail;
+	}
+	return TRUE;
+fail:
+	g_set_error(error, PD_ERROR,
+		    errno == ENOSPC || errno == EDQUOT ? PD_ERROR_TEMP : PD_ERROR_INTERNAL,
+		    "%s: %s", path, g_strerror(errno));
+	return FALSE;
+}
+
+char *
+util_path_relative_to(const char *base_file, const char *path)
+{
+	g_autofree char *dir = NULL;
+
+	if (g_path_is_absolute(path))
+		return g_strdup(path);
+	dir = g_path_get_dirname(base_file);
+	return g_build_filename(dir, path, NULL);
+}
+
+char *
+util_sha256_hex(const void *data, gsize len)
+{
+	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+}
+
+void
+util_crash_point(const char *name)
+{
+#ifdef PD_CRASH_POINTS
+	static gint64 target = -1;
+	static gint64 count;
+	static gboolean trace;
+
+	if (target < 0) {
+		const char *at = g_getenv("POSTDESK_CRASH_AT");
+
+		target = at != NULL ? g_ascii_strtoll(at, NULL, 10) : 0;
+		trace = g_getenv("POSTDESK_CRASH_TRACE") != NULL;
+	}
+	count++;
+	if (trace)
+		fprintf(stderr, "crash-point %" G_GINT64_FORMAT " %s\n", count, name);
+	if (target > 0 && count == target) {
+		fprintf(stderr, "postdesk: crash point %" G_GINT64_FORMAT " (%s)\n",
+			count, name);
+		kill(getpid(), SIGKILL);
+	}
+#else
+	(void)name;
+#endif
+}
+
+char *
+util_address_normalize(const char *addr)
+{
+	g_autofree char *s = NULL;
+	char *at;
+	gsize len;
+
+	if (addr == NULL)
+		return NULL;
+	s = g_strstrip(g_strdup(addr));
+	len = strlen(s);
+	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
+		memmove(s, s + 1, len - 2);
+		s[len - 2] = '\0';
+		len -= 2;
+	}
+	if (len == 0 || len > 320 || !g_utf8_validate(s, -1, NULL))
+		return NULL;
+	at = strrchr(s, '@');
+	if (at == NULL || at == s || at[1] == '\0')
+		return NULL;
+	for (const char *p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',')
+			return NULL;
+	for (char *p = at + 1; *p != '\0'; p++)
+		*p = g_ascii_tolower(*p);
+	return g_steal_pointer(&s);
+}
+
+gboolean
+util_address_equal(const char *a, const char *b)
+{
+	g_autofree char *na = util_address_normalize(a);
+	g_autofree char *nb = util_address_normalize(b);
+
+	return na != NULL && nb != NULL && strcmp(na, nb) == 0;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT
+ * util.h: the clock, sizes and durations in config syntax, bounded file
+ * reading, secrets, and the crash-test hook. */
+#ifndef POSTDESK_UTIL_H
+#define POSTDESK_UTIL_H
+#include <glib.h>
+
+/* Seconds since the epoch: POSTDESK_NOW (RFC 3339) when set, else the
+ * real clock. Tests fix time with it. */
+gint64 util_now(void);
+/* Parse an RFC 3339 time ("2026-11-20T15:30:00Z", offsets allowed).
+ * TRUE with *SECS set, FALSE when malformed. */
+gboolean util_parse_time(const char *text, gint64 *secs);
+
+/* "50M", "25k", "1G", "512" (bytes). FALSE when malformed or over 2^62. */
+gboolean util_parse_size(const char *text, guint64 *bytes);
+/* "24h", "30m", "2d", "90s", "1w"; a bare number is seconds. */
+gboolean util_parse_duration(const char *text, gint64 *secs);
+/* A whole number in [MIN, MAX]. */
+gboolean util_parse_int(const char *text, gint64 min, gint64 max, gint64 *out);
+
+/* Read all of FD (stdin, say) up to MAX bytes. Returns new bytes, or NULL
+ * with PD_ERROR_TOO_LARGE (*TOTAL says how much was there, reading on to
+ * the end so the sender is not cut off) or PD_ERROR_TEMP on a read error. */
+GBytes *util_read_fd(int fd, gsize max, gsize *total, GError **error);
+/* Read a file of at most MAX bytes. PD_ERROR_NOT_FOUND, PD_ERROR_INPUT. */
+GBytes *util_read_file(const char *path, gsize max, GError **error);
+
+/* Read a secret from PATH: must be a regular file not readable or
+ * writable by group or others, at least 16 bytes after trimming a final
+ * newline. New bytes; PD_ERROR_CONFIG says why without showing them. */
+GBytes *util_read_secret(const char *path, GError **error);
+
+/* Write DATA to PATH atomically (temp file, fsync, rename). */
+gboolean util_write_file_atomic(const char *path, const void *data, gsize len,
+				int mode, GError **error);
+
+/* Resolve PATH relative to the directory of BASE_FILE. New string. */
+char *util_path_relative_to(const char *base_file, const char *path);
+
+/* Lower-case hex SHA-256 of DATA. New string. */
+char *util_sha256_hex(const void *data, gsize len);
+
+/* Crash tests: when built with PD_CRASH_POINTS and POSTDESK_CRASH_AT=N is
+ * set, the N-th call (counted over the process) kills the process with
+ * SIGKILL. NAME says where, for POSTDESK_CRASH_TRACE=1. */
+void util_crash_point(const char *name);
+
+/* Normalise a mail address: trim, strip <>, lower-case the domain (the
+ * local part is case-sensitive by RFC 5321). New string, or NULL when it
+ * is not LOCAL@DOMAIN with printable ASCII or UTF-8 and no space. */
+char *util_address_normalize(const char *addr);
+/* TRUE when A and B are the same address after normalisation. */
+gboolean util_address_equal(const char *a, const char *b);
+#endif

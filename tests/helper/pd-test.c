@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT
+ * pd-test.c: exposes pure functions to the shell tests, one subcommand
+ * each (as git's t/helper/test-tool.c). Add a command: write a function
+ * taking argc/argv (argv[0] is the command name) and returning an exit
+ * status, and add a row to cmds[].
+ *
+ *   pd-test visible FILE...   the visible text of each file
+ *   pd-test split FILE        visible text, "----- hidden -----", hidden
+ */
+#include "autodefs.h"
+#include <stdio.h>
+#include <string.h>
+#include <glib.h>
+
+#include "mime-text.h"
+#include "config.h"
+#include "error.h"
+#include "outbound-transport.h"
+#ifdef __has_include
+#if __has_include("banned.h")
+#include "banned.h"
+#endif
+#endif
+
+/* Read FILE whole ("-" is stdin). Returns FALSE with a message printed. */
+static gboolean
+read_input(const char *file, char **data, gsize *len)
+{
+	g_autoptr(GError) error = NULL;
+
+	if (strcmp(file, "-") == 0) {
+		GString *buf = g_string_new(NULL);
+		char chunk[65536];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0)
+			g_string_append_len(buf, chunk, (gssize)n);
+		*len = buf->len;
+		*data = g_string_free(buf, FALSE);
+		return TRUE;
+	}
+	if (!g_file_get_contents(file, data, len, &error)) {
+		fprintf(stderr, "pd-test: %s\n", error->message);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* One file: its visible text and a newline. Several: each visible text
+ * followed by a NUL byte, so one call serves a whole corpus. A file that
+ * cannot be read gives an empty record and exit status 1. */
+static int
+cmd_visible(int argc, char **argv)
+{
+	gboolean several = argc > 2;
+	int status = 0;
+
+	if (argc < 2)
+		return 2;
+	for (int i = 1; i < argc; i++) {
+		g_autofree char *data = NULL;
+		g_autofree char *visible = NULL;
+		gsize len = 0;
+
+		if (read_input(argv[i], &data, &len))
+			visible = mime_text_visible(data, (gssize)len);
+		else
+			status = 1;
+		if (visible)
+			fputs(visible, stdout);
+		if (several)
+			fputc('\0', stdout);
+		else
+			fputc('\n', stdout);
+	}
+	return fflush(stdout) == 0 ? status : 1;
+}
+
+static int
+cmd_split(int argc, char **argv)
+{
+	g_autofree char *data = NULL;
+	mime_text_split_t split;
+	gsize len = 0;
+
+	if (argc != 2)
+		return 2;
+	if (!read_input(argv[1], &data, &len))
+		return 1;
+	mime_text_split(data, (gssize)len, &split);
+	printf("%s\n----- hidden -----\n%s\n", split.visible, split.hidden);
+	printf("----- flags -----\nquote=%d signature=%d\n", split.has_quote,
+	       split.has_signature);
+	mime_text_split_clear(&split);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...: the transport the
+ * config picks (SMTP or the spool) sends FILE N times over one connection,
+ * from ADDR (default: the support address; "" is the null sender). Prints
+ * "sent" per mail, or "error (temp|input|config|...): MESSAGE" and exits 1. */
+static int
+cmd_send(int argc, char **argv)
+{
+	static const char *const kinds[] = { "temp", "input", "too-large", "config",
+					     "usage", "not-found", "unavailable",
+					     "internal" };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config_t) cfg = NULL;
+	g_autoptr(GBytes) msg = NULL;
+	g_autofree char *data = NULL;
+	const outbound_transport_t *t;
+	outbound_conn_t *conn = NULL;
+	const char *from = NULL;
+	gint64 repeat = 1;
+	gsize len = 0;
+	int i = 1;
+
+	for (; i < argc && g_str_has_prefix(argv[i], "--"); i++) {
+		if (g_str_has_prefix(argv[i], "--from="))
+			from = argv[i] + 7;
+		else if (g_str_has_prefix(argv[i], "--repeat="))
+			repeat = g_ascii_strtoll(argv[i] + 9, NULL, 10);
+		else
+			return 2;
+	}
+	if (argc - i < 3 || repeat < 1)
+		return 2;
+	cfg = config_load(argv[i], NULL, &error);
+	if (cfg != NULL && read_input(argv[i + 1], &data, &len)) {
+		msg = g_bytes_new_take(g_steal_pointer(&data), len);
+		t = outbound_transport_for(cfg);
+		conn = t->open(cfg, &error);
+		for (gint64 n = 0; conn != NULL && n < repeat; n++) {
+			if (!t->send(conn, from ? from : cfg->support_address,
+				     (const char *const *)argv + i + 2, msg, &error))
+				break;
+			puts("sent");
+		}
+		if (conn != NULL)
+			t->close(conn);
+	} else if (error == NULL) {
+		return 1;
+	}
+	if (error != NULL) {
+		printf("error (%s): %s\n",
+		       error->domain == PD_ERROR && error->code >= 0 &&
+				       (gsize)error->code < G_N_ELEMENTS(kinds)
+			       ? kinds[error->code] : "other",
+		       error->message);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;
+} cmds[] = {
+	{ "visible", cmd_visible, "visible FILE...  (several: NUL after each)" },
+	{ "split", cmd_split, "split FILE  (visible, hidden, flags)" },
+	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
+};
+
+static int
+usage(FILE *to)
+{
+	fputs("usage: pd-test COMMAND [ARGS]\n", to);
+	for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++)
+		fprintf(to, "  pd-test %s\n", cmds[i].usage);
+	return to == stderr ? 2 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage(stderr);
+	if (strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0)
+		return usage(stdout);
+	for (gsize i = 0; i < G_N_ELEMENTS(cmds); i++) {
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			int rc = cmds[i].fn(argc - 1, argv + 1);
+
+			if (rc == 2)
+				fprintf(stderr, "usage: pd-test %s\n", cmds[i].usage);
+			return rc;
+		}
+	}
+	fprintf(stderr, "pd-test: unknown command '%s'\n", argv[1]);
+	return usage(stderr);
+}
