@@ -60,6 +60,7 @@ static const key_spec_t KEYS[] = {
 	{ S_GATEWAY, "spool", K_PATH, FALSE, "var", G(spool), 0, 0, NULL },
 	{ S_GATEWAY, "support_address", K_ADDRESS, TRUE, NULL, G(support_address), 0, 0, NULL },
 	{ S_GATEWAY, "tag", K_STRING, FALSE, "Support", G(tag), 0, 0, NULL },
+	{ S_GATEWAY, "name", K_STRING, FALSE, "Support", G(name), 0, 0, NULL },
 	{ S_GATEWAY, "secret_file", K_PATH, FALSE, "secret", G(secret_file), 0, 0, NULL },
 	{ S_GATEWAY, "language", K_STRING, FALSE, "en", G(language), 0, 0, NULL },
 	{ S_GATEWAY, "filters", K_PATH, FALSE, NULL, G(filters), 0, 0, NULL },
@@ -554,6 +555,7 @@ config_free(config_t *cfg)
 	g_free(cfg->spool);
 	g_free(cfg->support_address);
 	g_free(cfg->tag);
+	g_free(cfg->name);
 	g_free(cfg->secret_file);
 	g_free(cfg->language);
 	g_free(cfg->filters);

@@ -74,6 +74,7 @@ typedef struct config {
 	char *spool;
 	char *support_address;
 	char *tag;
+	char *name;           /* how the gateway signs its mail */
 	char *secret_file;
 	char *language;
 	char *filters;

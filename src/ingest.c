@@ -13,8 +13,10 @@
 #include "log.h"
 #include "mime-text.h"
 #include "mime.h"
+#include "notice.h"
 #include "thread.h"
 #include "token.h"
+#include "json.h"
 #include "util.h"
 #include "banned.h"
 
@@ -23,6 +25,7 @@ struct ingest {
 	store_t *st;
 	GBytes *secret;
 	mime_limits_t limits;
+	notice_t *notice;
 };
 
 void
@@ -42,6 +45,9 @@ ingest_new(const config_t *cfg, store_t *st, GError **error)
 	ing->st = st;
 	ing->secret = util_read_secret(cfg->secret_file, error);
 	if (ing->secret == NULL)
+		return NULL;
+	ing->notice = notice_new(cfg, st, ing->secret, error);
+	if (ing->notice == NULL)
 		return NULL;
 	mime_init();
 	mime_limits_init(&ing->limits);
@@ -63,6 +69,7 @@ ingest_free(ingest_t *ing)
 		return;
 	if (ing->secret != NULL)
 		g_bytes_unref(ing->secret);
+	notice_free(ing->notice);
 	g_free(ing);
 }
 
@@ -298,6 +305,63 @@ reference_ticket(ingest_t *ing, const mime_msg_t *msg, GError **error)
 	return 0;
 }
 
+/* The header block of DATA parsed on its own: enough to know who sent a
+ * message too large or too broken to parse whole. NULL when there is none. */
+static mime_msg_t *
+parse_header_only(ingest_t *ing, const char *data, gsize len)
+{
+	gsize cap = MIN(len, 256 * 1024), end = 0;
+
+	for (gsize i = 0; i + 1 < cap && end == 0; i++) {
+		if (data[i] == '\n' && data[i + 1] == '\n')
+			end = i + 1;
+		else if (data[i] == '\n' && data[i + 1] == '\r' && i + 2 < cap && data[i + 2] == '\n')
+			end = i + 1;
+	}
+	if (end == 0)
+		return NULL;
+	return mime_parse(data, end, &ing->limits, NULL);
+}
+
+/* A short notice to the sender of a quarantined mail (the rejected
+ * template): never to a machine, at most auto_replies_per_hour. */
+static gboolean
+tell_rejected(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts,
+	      const mime_msg_t *msg, const char *reason, GError **error)
+{
+	g_autoptr(mime_msg_t) head = NULL;
+	g_autoptr(template_vars_t) vars = template_vars_new();
+	const mime_address_t *to;
+	const char *why = NULL;
+	notice_mail_t m = { 0 };
+	gboolean queued;
+
+	if (opts->quiet)
+		return TRUE;
+	if (msg == NULL)
+		msg = head = parse_header_only(ing, data, len);
+	if (msg == NULL || (to = pick_requester(msg, ing->cfg)) == NULL)
+		return TRUE;
+	if (is_automatic(msg, ing->cfg, &why)) {
+		log_debug("ingest", "no rejection notice: %s", why);
+		return TRUE;
+	}
+	template_vars_set(vars, "reason", reason);
+	template_vars_set(vars, "message.subject", msg->subject);
+	if (msg->date != 0) {
+		g_autofree char *date = json_format_time(msg->date);
+
+		template_vars_set(vars, "message.date", date);
+	}
+	m.template_name = "rejected";
+	m.to_address = to->addr;
+	m.to_name = to->name;
+	m.in_reply_to = msg->message_id;
+	m.automatic = TRUE;
+	m.vars = vars;
+	return notice_send(ing->notice, &m, &queued, error);
+}
+
 static gboolean
 quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
 	   const ingest_opts_t *opts, const mime_msg_t *msg, const char *reason,
@@ -335,7 +399,7 @@ quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
 	res->reason = g_strdup(reason);
 	log_info("quarantined %" G_GINT64_FORMAT " (%s): %s", res->quarantine,
 		 opts->source ? opts->source : "input", reason);
-	return TRUE;
+	return tell_rejected(ing, data, len, opts, msg, reason, error);
 }
 
 /* Store the message itself, its ids and attachments, on TICKET. */
@@ -426,6 +490,27 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester
 		}
 	}
 	return id;
+}
+
+/* The ack of a new ticket, threaded on the customer's mail. */
+static gboolean
+send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
+	 const mime_address_t *requester, const char *message_id, GError **error)
+{
+	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
+	notice_mail_t m = { 0 };
+	gboolean queued;
+
+	if (t == NULL)
+		return FALSE;
+	m.template_name = "ack";
+	m.ticket = t;
+	m.to_address = requester->addr;
+	m.to_name = requester->name;
+	m.in_reply_to = message_id;
+	m.references = msg->references;
+	m.automatic = TRUE;
+	return notice_send(ing->notice, &m, &queued, error);
 }
 
 /* Everything after parsing, inside the savepoint. */
@@ -533,6 +618,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				 thread_how_name(tr.how), tr.verified ? "" : " (unverified)",
 				 automatic ? ", automatic" : "");
 	if (!store_event_add(ing->st, ticket, now, "message", sender, detail, error))
+		return FALSE;
+	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic &&
+	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
+	    !send_ack(ing, msg, ticket, requester, res->message_id, error))
 		return FALSE;
 	log_debug("ingest", "ticket %" G_GINT64_FORMAT ": %s <%s> by %s", ticket,
 		  res->outcome == INGEST_NEW ? "new" : "follow-up", res->message_id,

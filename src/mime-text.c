@@ -42,6 +42,8 @@
 /* Taglines ("Sent from my iPhone") are short. */
 #define MT_TAGLINE_MAX 200
 #define MT_MATCH_LIMIT 50000
+#define MT_RE_OPTIONS \
+	(PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP | PCRE2_CASELESS)
 #define MT_DEPTH_LIMIT 500
 
 typedef enum {
@@ -52,6 +54,7 @@ typedef enum {
 	K_QUOTE_ATTR,  /* a quoted attribution ("> On ... wrote:") */
 	K_ATTR,        /* attribution, possibly several lines */
 	K_SEPARATOR,   /* "-----Original Message-----", "Begin forwarded" */
+	K_ABOVE,       /* "Please type your reply above this line" */
 	K_HEADERS,     /* From:/Sent:/To:/Subject: block */
 	K_RULE,        /* underscores: Outlook separator or list footer */
 	K_SIG,         /* "-- " */
@@ -83,7 +86,9 @@ enum {
 	RE_DATE_LEAD,
 	RE_GMT,
 	RE_HDR_KEY,
+	RE_HDR_KEY_MID,
 	RE_SEPARATOR,
+	RE_ABOVE,
 	RE_TAG_PREFIX,
 	RE_TAG_MY,
 	RE_TAG_FIXED,
@@ -117,7 +122,8 @@ enum {
 #define HDR_FROM \
 	"from|von|de|van|da|fra|från|fran|od|от|від|lähettäjä|feladó" \
 	"|kimden|από|发件人|發件人|寄件者|差出人|보낸 사람|보낸사람|afzender" \
-	"|mittente|remetente|expéditeur|absender|nadawca|odesílatel"
+	"|mittente|remetente|expéditeur|absender|nadawca|odesílatel|מאת|من" \
+	"|dari|từ|de la|šalje|nuo|saatja"
 #define HDR_DATE \
 	"sent|date|datum|gesendet|gesendet am|envoyé le|envoyé|envoye le" \
 	"|envoye|enviado el|enviado em|enviada em|enviado|enviada" \
@@ -125,18 +131,21 @@ enum {
 	"|lähetetty|päivämäärä|wysłano|wysłane|дата|отправлено|надіслано" \
 	"|发送时间|發送時間|日期|時間|寄件日期|送信日時|日時|보낸 날짜|tarih" \
 	"|gönderildi|gönderilme tarihi|ημερομηνία|στάλθηκε|elküldve|dátum" \
-	"|odesláno|fecha|message du"
+	"|odesláno|fecha|message du|נשלח|تاريخ الإرسال|dikirim|đã gửi|trimis" \
+	"|изпратено|poslano|išsiųsta|nosūtīts|saadetud|enviat"
 #define HDR_TO \
 	"to|an|à|a|para|aan|til|till|do|кому|komu|vastaanottaja|címzett" \
 	"|kime|προς|收件人|收件者|宛先|받는 사람|받는사람|destinataire" \
-	"|empfänger|per"
+	"|empfänger|per|до|אל|إلى|kepada|đến|către|prima|za|kam|adressaat" \
+	"|per a"
 #define HDR_CC \
 	"cc|bcc|kopie|copie à|copie|cópia|cco|kopia|копия|抄送|副本|kopio" \
-	"|másolat|kopya"
+	"|másolat|kopya|עותק|نسخة|tembusan|kopija"
 #define HDR_SUBJECT \
 	"subject|betreff|objet|asunto|onderwerp|oggetto|ämne|emne|aihe" \
 	"|temat|тема|主题|主旨|件名|제목|assunto|sujet|tárgy|předmět|konu" \
-	"|θέμα|tema"
+	"|θέμα|tema|נושא|الموضوع|perihal|subjek|chủ đề|subiect|относно" \
+	"|predmet|zadeva|tēma|teema|assumpte"
 #define HDR_REPLY \
 	"reply-to|reply to|antwort an|répondre à|responder a|risposta" \
 	"|beantwoorden|svara till|svar til|rispondi a"
@@ -162,7 +171,10 @@ enum {
 	"|原始邮件|原始郵件|转发的邮件|轉寄的郵件|原始消息|元のメッセージ" \
 	"|転送されたメッセージ|원본 메시지|전달된 메시지|forwarded message" \
 	"|forwarded e-?mail|begin forwarded message|reply message" \
-	"|antwort nachricht|original appointment" \
+	"|antwort nachricht|original appointment|mail original" \
+	"|ursprüngliche mail|originalnachricht|e-mail original" \
+	"|courriel original|已转发邮件|轉寄郵件|edelleenlähetetty viesti" \
+	"|iletilmiş mesaj|přeposlaná zpráva|weitergeleitete e-mail" \
 	"|anfang der weitergeleiteten nachricht|début du message réexpédié" \
 	"|début du message transféré|inicio del mensaje reenviado" \
 	"|comienzo del mensaje reenviado|inizio messaggio inoltrato" \
@@ -173,8 +185,9 @@ enum {
 
 /* How mobile and webmail taglines start, per language. */
 #define TAG_PREFIXES \
-	"sent (?:from|with|via|using|by|on)|envoy[ée] (?:de|depuis|à partir de" \
-	"|a partir de|avec|par|via|du)|gesendet (?:von|mit|vom|aus|über|via)" \
+	"sent (?:from|with|via|using|by|on)" \
+	"|envoy[ée] (?:de|depuis|à partir de|a partir de|avec|par|via|du)" \
+	"|gesendet (?:von|mit|vom|aus|über|via)" \
 	"|(?:verzonden|verstuurd) (?:met|vanaf|van|via|vanuit)" \
 	"|enviado (?:desde|do|de|con|com|a partir de|pelo|via|usando|em)" \
 	"|inviato (?:da|dal|dalla|dallo|con|tramite)" \
@@ -225,10 +238,18 @@ static const char *const mt_patterns[RE_COUNT] = {
 	[RE_GMT] = "(?<![\\p{L}])GMT[+-]\\d{1,2}",
 	[RE_HDR_KEY] = "^[\\s*]*(?:(" HDR_FROM ")|(" HDR_DATE ")|(" HDR_TO
 		")|(" HDR_CC ")|(" HDR_SUBJECT ")|(" HDR_REPLY "))[\\s*]*[:：]",
+	[RE_HDR_KEY_MID] = "(?<=[\\s*])(?:(" HDR_FROM ")|(" HDR_DATE ")|("
+		HDR_TO ")|(" HDR_CC ")|(" HDR_SUBJECT ")|(" HDR_REPLY
+		"))\\*{0,2}\\s?[:：]",
 	[RE_SEPARATOR] = "^[\\s*_=~\\-–—]*(?:" SEPARATORS
-		")[\\s*_=~\\-–—:.]*$|^\\s*-{2,}\\s*(?:forwarded by|weitergeleitet von"
+		")[\\s*_=~\\-–—:.]*$|^\\s*-{2,}\\s*(?:forwarded "
+			"by|weitergeleitet von"
 		"|transféré par|reenviado por|inoltrato da)(?![\\p{L}])"
 		"[^\\n]{0,200}?-{2,}\\s*$",
+	[RE_ABOVE] = "^.{0,60}(?:(?:reply|write|type|respond)[\\w ]{0,20} above "
+		"this line|oberhalb dieser zeile|au-dessus de cette ligne"
+		"|por encima de esta línea|acima desta linha|sopra questa riga"
+		"|boven deze regel|ovanför den här raden|над этой строкой)",
 	[RE_TAG_PREFIX] = "^(?:" TAG_PREFIXES ")(?![\\p{L}\\p{N}])",
 	[RE_TAG_MY] = "^(?:" TAG_MY ")(?![\\p{L}\\p{N}])",
 	[RE_TAG_FIXED] = TAG_FIXED,
@@ -263,9 +284,8 @@ mt_regexes(void)
 
 			rx.re[i] = pcre2_compile((PCRE2_SPTR)mt_patterns[i],
 						 PCRE2_ZERO_TERMINATED,
-						 PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
-						 PCRE2_UCP | PCRE2_CASELESS,
-						 &err, &off, NULL);
+						 MT_RE_OPTIONS, &err, &off,
+						 NULL);
 			/* The patterns are constants: failing is a bug. */
 			g_assert(rx.re[i] != NULL);
 			/* Where JIT is unavailable (no executable memory)
@@ -301,18 +321,22 @@ mt_find(mt_ctx_t *ctx, int id, const char *s, gsize len, gsize *so, gsize *eo)
 	return TRUE;
 }
 
-/* Which capture group of pattern ID matched first (0: none). */
+/* Which capture group of pattern ID matched first (0: none), searching
+ * from byte START; *END (when not NULL) gets the end of the match. */
 static int
-mt_find_group(mt_ctx_t *ctx, int id, const char *s, gsize len)
+mt_find_group(mt_ctx_t *ctx, int id, const char *s, gsize len, gsize start,
+	      gsize *end)
 {
 	PCRE2_SIZE *ov;
 	int rc;
 
-	rc = pcre2_match(ctx->rx->re[id], (PCRE2_SPTR)s, len, 0, 0, ctx->md,
+	rc = pcre2_match(ctx->rx->re[id], (PCRE2_SPTR)s, len, start, 0, ctx->md,
 			 ctx->rx->mctx);
 	if (rc <= 1)
 		return 0;
 	ov = pcre2_get_ovector_pointer(ctx->md);
+	if (end)
+		*end = ov[1];
 	for (int g = 1; g < rc; g++)
 		if (ov[2 * g] != PCRE2_UNSET)
 			return g;
@@ -437,7 +461,8 @@ mt_has_email(const char *s, gsize len)
 		for (gsize j = i + 1; j < len && j < i + 256; j++) {
 			guchar c = s[j];
 
-			if (c == '.' && j + 1 < len && mt_is_word_byte(s[j + 1]))
+			if (c == '.' && j + 1 < len &&
+			    mt_is_word_byte(s[j + 1]))
 				dot = TRUE;
 			if (!(mt_is_word_byte(c) || c == '.' || c == '-' ||
 			      c == '_'))
@@ -619,8 +644,11 @@ mt_tagline_clean(GString *clean, const char *s, gsize len)
 	while (len > 0 && mt_in(s[len - 1], ")>]*_"))
 		len--;
 	while (i < len) {
-		if (s[i] == '<' && (mt_has_prefix(s + i + 1, len - i - 1, "http") ||
-				    mt_has_prefix(s + i + 1, len - i - 1, "mailto:"))) {
+		const char *rest = s + i + 1;
+		gsize rlen = len - i - 1;
+
+		if (s[i] == '<' && (mt_has_prefix(rest, rlen, "http") ||
+				    mt_has_prefix(rest, rlen, "mailto:"))) {
 			while (i < len && s[i] != '>')
 				i++;
 			i++;
@@ -679,10 +707,12 @@ mt_is_tagline(mt_ctx_t *ctx, const char *s, gsize len)
 	tail = c + eo;
 	tlen = clen - eo;
 	for (pre = 0; pre < tlen; pre++) {
-		if (mt_in(tail[pre], ",;!?") ||
-		    (tail[pre] == '.' && (pre + 1 == tlen || tail[pre + 1] == ' '))) {
+		gboolean stop = tail[pre] == '.' &&
+				(pre + 1 == tlen || tail[pre + 1] == ' ');
+
+		if (mt_in(tail[pre], ",;!?") || stop) {
 			for (gsize k = pre + 1; k < tlen; k++)
-				if (tail[k] != ' ' && tail[k] != '.' && tail[k] != '!')
+				if (!mt_in(tail[k], " .!"))
 					more = TRUE;
 			break;
 		}
@@ -718,9 +748,42 @@ mt_header_key(mt_ctx_t *ctx, const char *s, gsize len)
 		return 0;
 	/* Cheap filter: a key is followed by a colon early in the line. */
 	colon = memchr(s, ':', MIN(len, (gsize)48));
-	if (colon == NULL && g_strstr_len(s, MIN(len, (gsize)48), "\xEF\xBC\x9A") == NULL)
+	if (colon == NULL &&
+	    g_strstr_len(s, MIN(len, (gsize)48), "\xEF\xBC\x9A") == NULL)
 		return 0;
-	return mt_find_group(ctx, RE_HDR_KEY, s, len);
+	return mt_find_group(ctx, RE_HDR_KEY, s, len, 0, NULL);
+}
+
+static guint
+mt_popcount(guint v)
+{
+	guint count = 0;
+
+	for (; v != 0; v >>= 1)
+		count += v & 1u;
+	return count;
+}
+
+/* Outlook for phones flattens the block onto one line: "From: A Sent:
+ * Monday To: B Subject: C". The line starts with the sender; two more
+ * different keys follow. */
+static gboolean
+mt_is_flat_header(mt_ctx_t *ctx, const char *s, gsize len, int first_key)
+{
+	guint cats = 1u << first_key;
+	gsize pos = 0, end = 0;
+	int k;
+
+	if (first_key != 1)
+		return FALSE;
+	for (int i = 0; i < 8; i++) {
+		k = mt_find_group(ctx, RE_HDR_KEY_MID, s, len, pos, &end);
+		if (k == 0 || end <= pos)
+			break;
+		cats |= 1u << k;
+		pos = end;
+	}
+	return mt_popcount(cats) >= 3;
 }
 
 /* mt_header_key() of line L, computed once. */
@@ -759,7 +822,7 @@ mt_line_verb(mt_ctx_t *ctx, mt_line_t *l)
 		gsize len;
 
 		mt_line_text(l, l->kind == K_QUOTE, &s, &len);
-		l->f_verb = mt_find(ctx, RE_VERB_ANY, s, len, NULL, NULL) ? 2 : 1;
+		l->f_verb = mt_find(ctx, RE_VERB_ANY, s, len, NULL, NULL) + 1;
 	}
 	return l->f_verb == 2;
 }
@@ -773,7 +836,7 @@ mt_line_lead(mt_ctx_t *ctx, mt_line_t *l)
 		gsize len;
 
 		mt_line_text(l, l->kind == K_QUOTE, &s, &len);
-		l->f_lead = mt_find(ctx, RE_LEAD, s, len, NULL, NULL) ? 2 : 1;
+		l->f_lead = mt_find(ctx, RE_LEAD, s, len, NULL, NULL) + 1;
 	}
 	return l->f_lead == 2;
 }
@@ -839,8 +902,10 @@ mt_is_attribution_text(mt_ctx_t *ctx, gboolean lead_only, gboolean single,
 		if (colon && (digit || email))
 			return TRUE;
 		/* Zoho and some webmails leave the colon out; Android's
-		 * "---- John Smith wrote ----" has neither colon nor date. */
-		if (!colon && (email || (ctx->framed && single)))
+		 * "---- John Smith wrote ----" has neither colon nor date.
+		 * A sentence ending "... a@b.c as he wrote" has no date. */
+		if (!colon && ((email && (digit || lead)) ||
+			       (ctx->framed && single)))
 			return TRUE;
 		if (!colon)
 			return FALSE;
@@ -867,7 +932,8 @@ mt_is_attribution_text(mt_ctx_t *ctx, gboolean lead_only, gboolean single,
 
 /* Gmail's oldest format starts with a numeric date and has lost its colon
  * or address: "2013/7/20 Name <a@b.c>", "2016-03-03 17:21 GMT+01:00 Name".
- * Plain dates and times in running text have neither. */
+ * Plain dates and times in running text have neither; the caller also
+ * wants the line to stand alone between blank lines. */
 static gboolean
 mt_is_date_attribution(mt_ctx_t *ctx, const char *s, gsize len)
 {
@@ -948,7 +1014,8 @@ mt_next_is_quote(const mt_line_t *lines, gsize n, gsize last)
 	for (gsize i = last + 1; i < n; i++) {
 		if (lines[i].kind == K_BLANK)
 			continue;
-		return lines[i].kind == K_QUOTE || lines[i].kind == K_QUOTE_EMPTY;
+		return lines[i].kind == K_QUOTE ||
+		       lines[i].kind == K_QUOTE_EMPTY;
 	}
 	return FALSE;
 }
@@ -1077,7 +1144,7 @@ mt_mark_attributions(mt_ctx_t *ctx, mt_line_t *lines, gsize n)
 
 	for (gsize j = 0; j < n; j++) {
 		mt_line_t *l = &lines[j];
-		gboolean at;
+		gboolean at, alone;
 		gssize first;
 
 		if (l->fenced || l->len > MT_LINE_MAX)
@@ -1085,7 +1152,10 @@ mt_mark_attributions(mt_ctx_t *ctx, mt_line_t *lines, gsize n)
 		at = memchr(l->s, '@', l->len) != NULL;
 		if (at)
 			last_at = j;
-		if (l->kind == K_TEXT && mt_is_date_attribution(ctx, l->s, l->len)) {
+		alone = (j == 0 || lines[j - 1].kind == K_BLANK) &&
+			(j + 1 == n || lines[j + 1].kind == K_BLANK);
+		if (l->kind == K_TEXT && alone &&
+		    mt_is_date_attribution(ctx, l->s, l->len)) {
 			l->kind = K_ATTR;
 			l->group_end = j;
 			taken = j + 1;
@@ -1101,20 +1171,21 @@ mt_mark_attributions(mt_ctx_t *ctx, mt_line_t *lines, gsize n)
 			/* Without a colon, only "... <addr> wrote" and
 			 * "---- Name wrote ----". */
 			if (colon_end && !mt_ends_with_colon(s, len) &&
-			    (last_at == G_MAXSIZE || j - last_at >= MT_WINDOW_LINES) &&
+			    (last_at == G_MAXSIZE ||
+			     j - last_at >= MT_WINDOW_LINES) &&
 			    !mt_is_framed(s, len))
 				colon_end = FALSE;
-			if (colon_end) {
-				first = mt_find_attribution(ctx, lines, n, j, taken,
-							    FALSE);
-				if (first >= 0) {
-					for (gsize i = (gsize)first; i <= j; i++) {
-						lines[i].kind = K_ATTR;
-						lines[i].group_end = j;
-					}
-					taken = j + 1;
-					continue;
+			first = -1;
+			if (colon_end)
+				first = mt_find_attribution(ctx, lines, n, j,
+							    taken, FALSE);
+			if (first >= 0) {
+				for (gsize i = (gsize)first; i <= j; i++) {
+					lines[i].kind = K_ATTR;
+					lines[i].group_end = j;
 				}
+				taken = j + 1;
+				continue;
 			}
 		}
 		if (l->kind == K_QUOTE) {
@@ -1137,16 +1208,6 @@ mt_mark_attributions(mt_ctx_t *ctx, mt_line_t *lines, gsize n)
 	}
 }
 
-static guint
-mt_popcount(guint v)
-{
-	guint count = 0;
-
-	for (; v != 0; v >>= 1)
-		count += v & 1u;
-	return count;
-}
-
 /* Mark From:/Sent:/To:/Subject: blocks: at least three different keys,
  * one of them the sender, on consecutive lines, or the sender and the date
  * with an address; a long value may wrap onto up to two lines, and HTML
@@ -1162,6 +1223,12 @@ mt_mark_header_blocks(mt_ctx_t *ctx, mt_line_t *lines, gsize n)
 		if (lines[i].kind != K_TEXT || lines[i].fenced ||
 		    mt_line_header_key(ctx, &lines[i]) == 0)
 			continue;
+		if (mt_is_flat_header(ctx, lines[i].s, lines[i].len,
+				      mt_line_header_key(ctx, &lines[i]))) {
+			lines[i].kind = K_HEADERS;
+			lines[i].group_end = i;
+			continue;
+		}
 		for (j = i; j < n && j < i + MT_BLOCK_LINES; j++) {
 			int k;
 
@@ -1247,6 +1314,9 @@ mt_classify(mt_ctx_t *ctx, const mt_line_t *l)
 		return K_NOISE;
 	if (mt_is_separator(ctx, l->s, l->len))
 		return K_SEPARATOR;
+	if (l->len <= MT_TAGLINE_MAX &&
+	    mt_find(ctx, RE_ABOVE, l->s, l->len, NULL, NULL))
+		return K_ABOVE;
 	if (mt_is_decor(l->s, l->len))
 		return K_DECOR;
 	if (mt_is_tagline(ctx, l->s, l->len))
@@ -1356,7 +1426,8 @@ mt_decide(mt_line_t *lines, gsize n)
 		next_quote[k] = kind == K_QUOTE ? k : next_quote[k + 1];
 		next_hard[k] = (kind == K_SIG || kind == K_TAGLINE ||
 				kind == K_SEPARATOR || kind == K_HEADERS ||
-				kind == K_RULE) ? k : next_hard[k + 1];
+				kind == K_RULE || kind == K_ABOVE) ?
+			       k : next_hard[k + 1];
 	}
 
 	while (i < n && cut == n) {
@@ -1384,6 +1455,12 @@ mt_decide(mt_line_t *lines, gsize n)
 			cut = i;
 			reason = CUT_SIGNATURE;
 			break;
+		case K_ABOVE:
+			/* A help desk's "reply above this line": what
+			 * follows is its notification, wherever it is. */
+			cut = i;
+			reason = CUT_QUOTE;
+			break;
 		case K_RULE: {
 			gsize k = mt_next_nonblank(lines, n, i + 1);
 
@@ -1409,7 +1486,9 @@ mt_decide(mt_line_t *lines, gsize n)
 			} else {
 				/* A forward, or a reply written below the
 				 * quoted message: drop the marker only. */
-				i = (l->kind == K_HEADERS ? l->group_end : i) + 1;
+				if (l->kind == K_HEADERS)
+					i = l->group_end;
+				i++;
 				dropped = TRUE;
 			}
 			break;
@@ -1468,6 +1547,17 @@ mt_decide(mt_line_t *lines, gsize n)
 		}
 	}
 	return reason;
+}
+
+/* Drop white space at the end of S. */
+static void
+mt_rstrip(GString *s)
+{
+	gsize len = s->len;
+
+	while (len > 0 && g_ascii_isspace(s->str[len - 1]))
+		len--;
+	g_string_truncate(s, len);
 }
 
 void
@@ -1546,11 +1636,11 @@ mime_text_split(const char *text, gssize len, mime_text_split_t *out)
 	hidden = g_string_new(NULL);
 	for (gsize i = 0; i < n; i++) {
 		GString *to = lines[i].visible ? visible : hidden;
+		mt_kind_t k = lines[i].kind;
 
 		if (!lines[i].visible &&
-		    (lines[i].kind == K_QUOTE || lines[i].kind == K_QUOTE_ATTR ||
-		     lines[i].kind == K_ATTR || lines[i].kind == K_SEPARATOR ||
-		     lines[i].kind == K_HEADERS))
+		    (k == K_QUOTE || k == K_QUOTE_ATTR || k == K_ATTR ||
+		     k == K_SEPARATOR || k == K_HEADERS || k == K_ABOVE))
 			has_quote = TRUE;
 		if (to->len > 0)
 			g_string_append_c(to, '\n');
@@ -1559,10 +1649,8 @@ mime_text_split(const char *text, gssize len, mime_text_split_t *out)
 	/* Visible lines were trimmed above; only white space at the end of
 	 * the last line remains. Hidden text loses blank lines at both
 	 * ends. */
-	while (visible->len > 0 && g_ascii_isspace(visible->str[visible->len - 1]))
-		g_string_truncate(visible, visible->len - 1);
-	while (hidden->len > 0 && g_ascii_isspace(hidden->str[hidden->len - 1]))
-		g_string_truncate(hidden, hidden->len - 1);
+	mt_rstrip(visible);
+	mt_rstrip(hidden);
 	hs = 0;
 	for (gsize i = 0; i < hidden->len; i++) {
 		if (hidden->str[i] == '\n')

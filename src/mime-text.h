@@ -27,15 +27,26 @@ typedef struct {
  * Cut, in the order they appear:
  * - a signature separator ("-- " or "--" alone on a line), a mobile
  *   tagline ("Sent from my iPhone", "Von meinem iPhone gesendet", "Get
- *   Outlook for iOS", ...) or a line of underscores: the rest is hidden;
+ *   Outlook for iOS", ...) or a line of underscores (Outlook, list
+ *   footers): the rest is hidden;
+ * - a help desk's "Please type your reply above this line": the rest is
+ *   hidden, wherever it is;
+ * - "-----Original Message-----"/"Forwarded message" separators and
+ *   From:/Sent:/To:/Subject: blocks (localised): the rest is hidden; at
+ *   the very start (a forward) only the marker is;
  * - an attribution ("On <date>, <who> wrote:" and its equivalents in
- *   other languages and clients, possibly wrapped over several lines),
- *   "-----Original Message-----"/"Forwarded message" separators and
- *   From:/Sent:/To:/Subject: blocks (localised): the rest is hidden when
- *   they follow the author's text. When the message starts with one of
- *   them (a bottom-posted reply or a forward) the marker alone is hidden;
- * - quoted lines (">", "Name>") at the end of the message. Quotes followed
- *   by new text (an inline reply) are kept, their attribution is hidden.
+ *   other languages and clients, possibly wrapped over several lines):
+ *   - over unquoted history: the rest is hidden (at the very start, the
+ *     attribution only);
+ *   - over a quote that ends the message: the rest is hidden;
+ *   - over a quote followed by text and then more quotes (an inline
+ *     reply): the attribution only;
+ *   - over a quote followed by text and no more quotes: at the very start
+ *     (a bottom-posted reply) the attribution and the quote; after the
+ *     author's text the rest, as the text is trailing matter under a
+ *     top-posted reply (unless the message started bottom-posted);
+ * - quoted lines (">", "Name>") and blank or "-----" lines at the end.
+ *   Quotes followed by text are kept; a message of quotes alone is kept.
  * Lines inside ``` fences are never taken for quotes or signatures.
  *
  * OUT is overwritten (it need not be initialised). Time and memory are

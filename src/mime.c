@@ -362,19 +362,27 @@ iconv_strict(const char *data, gsize len, const char *charset, gboolean partial_
 	return out;
 }
 
+/* Try each iconv name of CS; *USED (a new string) says which worked. */
 static GString *
-cs_try(const cs_list_t *cs, const char *data, gsize len, gboolean partial_ok,
-       const char **used)
+cs_try(const cs_list_t *cs, const char *data, gsize len, gboolean partial_ok, char **used)
 {
 	for (gsize i = 0; cs->names[i] != NULL; i++) {
 		GString *s = iconv_strict(data, len, cs->names[i], partial_ok);
 
 		if (s != NULL) {
-			*used = cs->names[i];
+			g_free(*used);
+			*used = g_strdup(cs->names[i]);
 			return s;
 		}
 	}
 	return NULL;
+}
+
+static void
+set_used(char **used, const char *name)
+{
+	g_free(*used);
+	*used = g_strdup(name);
 }
 
 /* uchardet's guess, or NULL. New string. */
@@ -426,22 +434,22 @@ cs_ascii_compatible(const cs_list_t *cs)
 
 static GString *
 charset_decode_inner(const char *data, gsize len, const char *label, decode_opts_t *o,
-		     const char **used);
+		     char **used);
 
 static GString *
 charset_decode(const char *data, gsize len, const char *label, decode_opts_t *o)
 {
-	const char *used = NULL;
+	char *used = NULL;
 	GString *s = charset_decode_inner(data, len, label, o, &used);
 
 	g_free(o->used);
-	o->used = g_strdup(used != NULL ? used : "UTF-8");
+	o->used = used != NULL ? used : g_strdup("UTF-8");
 	return s;
 }
 
 static GString *
 charset_decode_inner(const char *data, gsize len, const char *label, decode_opts_t *o,
-		     const char **used)
+		     char **used)
 {
 	char *const *fallbacks = o->fallbacks != NULL ? o->fallbacks
 						      : (char *const *)default_fallbacks;
@@ -457,7 +465,7 @@ charset_decode_inner(const char *data, gsize len, const char *label, decode_opts
 	labelled = cs_lookup(label, &cs);
 	safe = safe_label(labelled ? cs.label : "", 40);
 	if (high == 0 && !esc && (!labelled || cs_ascii_compatible(&cs))) {
-		*used = "US-ASCII";
+		set_used(used, "US-ASCII");
 		return g_string_new_len(data, (gssize)len);
 	}
 	if (esc && (!labelled || cs.names == cs_ascii || cs_single_byte(&cs))) {
@@ -471,7 +479,7 @@ charset_decode_inner(const char *data, gsize len, const char *label, decode_opts
 	}
 	if (!labelled || cs.names == cs_ascii) {
 		if (g_utf8_validate(data, (gssize)len, NULL)) {
-			*used = "UTF-8";
+			set_used(used, "UTF-8");
 			if (!o->header)
 				note_add(o->notes, "%s: %s, bytes are UTF-8", o->what,
 					 labelled ? "declared us-ascii" : "no charset");
@@ -487,7 +495,7 @@ charset_decode_inner(const char *data, gsize len, const char *label, decode_opts
 			 * are common: every byte is valid Latin-1, so look. */
 			if (is_utf8_multibyte(data, len)) {
 				note_add(o->notes, "%s: declared %s, bytes are UTF-8", o->what, safe);
-				*used = "UTF-8";
+				set_used(used, "UTF-8");
 				return g_string_new_len(data, (gssize)len);
 			}
 			if (high >= MIME_DETECT_MIN_8BIT && high * 100 / len >= 15 &&
@@ -538,7 +546,7 @@ charset_decode_inner(const char *data, gsize len, const char *label, decode_opts
 		}
 	}
 	note_add(o->notes, "%s: %s, invalid bytes replaced", o->what, reason);
-	*used = "UTF-8";
+	set_used(used, "UTF-8");
 	{
 		char *valid = g_utf8_make_valid(data, (gssize)len);
 		GString *s = g_string_new(valid);
@@ -1070,7 +1078,7 @@ parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpoint
 		note_add(sink, "structure: lines that are not header fields were ignored");
 		break;
 	case GMIME_CRIT_CONFLICTING_HEADER:
-		note_add(sink, "header: conflicting %s fields, the first one is used", it);
+		note_add(sink, "header: %s appears more than once, with different values", it);
 		break;
 	case GMIME_WARN_PART_WITHOUT_CONTENT:
 	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT:
@@ -1504,6 +1512,43 @@ collect_mailboxes(InternetAddressList *list, GPtrArray *out, guint max, int leve
 	}
 }
 
+/* For a field where the parser found no mailbox ("From: Big Bug
+ * bb@bug.example"): the first word with an '@' that is an address, the
+ * words before it as the name. */
+static void
+mailbox_fallback(const char *text, GPtrArray *out)
+{
+	g_auto(GStrv) words = g_strsplit_set(text, " \t,;", -1);
+	GString *name = g_string_new(NULL);
+
+	for (guint i = 0; words[i] != NULL; i++) {
+		char *w = g_strstrip(words[i]);
+		char *addr;
+
+		if (*w == '\0')
+			continue;
+		if (strchr(w, '@') == NULL) {
+			if (name->len > 0)
+				g_string_append_c(name, ' ');
+			g_string_append(name, w);
+			continue;
+		}
+		g_strdelimit(w, "()\"'", ' ');
+		if ((addr = mime_address_normalize(g_strstrip(w))) != NULL) {
+			mime_address_t *a = g_new0(mime_address_t, 1);
+
+			g_strdelimit(name->str, "\"", ' ');
+			a->addr = addr;
+			a->name = clean_line(g_strdup(name->str));
+			if (*a->name == '\0')
+				g_clear_pointer(&a->name, g_free);
+			g_ptr_array_add(out, a);
+			break;
+		}
+	}
+	g_string_free(name, TRUE);
+}
+
 /* Mailboxes of every NAME field, in order, at most MAX. */
 static void
 msg_mailboxes(mime_msg_t *msg, const char *name, GPtrArray *out, guint max)
@@ -1515,6 +1560,7 @@ msg_mailboxes(mime_msg_t *msg, const char *name, GPtrArray *out, guint max)
 		GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
 		g_autoptr(InternetAddressList) list = NULL;
 		g_autofree char *u = NULL;
+		guint before = out->len;
 		const char *raw;
 
 		if (h == NULL || g_ascii_strcasecmp(g_mime_header_get_name(h), name) != 0 ||
@@ -1523,6 +1569,11 @@ msg_mailboxes(mime_msg_t *msg, const char *name, GPtrArray *out, guint max)
 		u = header_utf8(msg, name, raw, msg->notes);
 		list = internet_address_list_parse(msg->options, u);
 		collect_mailboxes(list, out, max, 0);
+		if (out->len == before) {
+			g_autofree char *d = g_mime_utils_header_decode_text(msg->options, u);
+
+			mailbox_fallback(d, out);
+		}
 	}
 }
 

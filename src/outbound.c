@@ -11,6 +11,7 @@
 #include "log.h"
 #include "outbound-transport.h"
 #include "outbound.h"
+#include "template.h"
 #include "util.h"
 #include "banned.h"
 
@@ -42,23 +43,6 @@ make_message_id(const config_t *cfg, gint64 ticket)
 	hex = g_compute_checksum_for_data(G_CHECKSUM_SHA1, rnd, sizeof rnd);
 	return g_strdup_printf("pd.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%.16s@%s", ticket,
 			       util_now(), hex, domain);
-}
-
-static GBytes *
-message_bytes(GMimeMessage *msg)
-{
-	GMimeFormatOptions *fo = g_mime_format_options_clone(NULL);
-	GMimeStream *mem = g_mime_stream_mem_new();
-	GByteArray *arr;
-	GBytes *out;
-
-	g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_DOS);
-	g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, mem);
-	arr = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-	out = g_bytes_new(arr->data, arr->len);
-	g_object_unref(mem);
-	g_mime_format_options_free(fo);
-	return out;
 }
 
 /* The text of MSG's first text/plain part, for the ticket's history. */
@@ -97,7 +81,7 @@ outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *ki
 	/* Recognised on the way in: mail we sent never gets an answer. */
 	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Postdesk-Loop", cfg->support_address,
 				 NULL);
-	bytes = message_bytes(msg);
+	bytes = template_message_to_bytes(msg);
 	o.ticket_id = ticket;
 	o.message_id = mid;
 	o.template_name = (char *)template_name;

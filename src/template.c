@@ -1178,6 +1178,10 @@ render_header(render_t *r, GMimeMessage *msg, const header_t *h, GError **error)
 	if (!render_nodes(r, out, h->nodes, error))
 		return FALSE;
 	value = g_strstrip(g_string_free(g_steal_pointer(&out), FALSE));
+	/* "Name <addr>" with every value empty leaves only punctuation:
+	 * no header, as for any other header that renders empty. */
+	if (h->kind == HDR_ADDRESS && value[strspn(value, " <>\",")] == '\0')
+		*value = '\0';
 	if (*value == '\0')
 		return TRUE;
 	switch (h->kind) {
@@ -1227,8 +1231,10 @@ text_part(const char *subtype, const GString *body)
 	g_mime_text_part_set_charset(part, "utf-8");
 	enc = g_mime_part_get_best_content_encoding(GMIME_PART(part),
 						    GMIME_ENCODING_CONSTRAINT_7BIT);
+	/* DEFAULT from that means nothing needs encoding. */
 	g_mime_part_set_content_encoding(GMIME_PART(part),
-					 enc == GMIME_CONTENT_ENCODING_7BIT ?
+					 enc == GMIME_CONTENT_ENCODING_DEFAULT ||
+							 enc == GMIME_CONTENT_ENCODING_7BIT ?
 						 GMIME_CONTENT_ENCODING_7BIT :
 						 GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
 	return GMIME_OBJECT(part);

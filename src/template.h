@@ -17,11 +17,14 @@
  *	{{! comment }}		nothing
  * A section or comment tag alone on a line takes the line with it.
  * Values are escaped for where they land: in a header, control
- * characters (CR and LF included) become spaces and non-ASCII is RFC 2047
- * encoded by GMime; in From/To/Cc/Bcc/Reply-To/Sender a value right
- * before "<" is quoted as a display name and any other must be a plain
- * addr-spec; in an HTML body values are HTML-escaped; in a text body they
- * go in as they are. */
+ * characters (CR and LF included) become spaces, encoded-word look-alikes
+ * are decoded first, and non-ASCII is RFC 2047 encoded by GMime. In
+ * From/To/Cc/Bcc/Reply-To/Sender a value inside <...> or standing alone
+ * between commas must be a plain addr-spec (else the render fails), one
+ * inside the template's own "..." is backslash-escaped, and any other is
+ * quoted as (part of) a display name; a header left with nothing but
+ * punctuation ("Name <addr>" with both empty) is left out. In an HTML
+ * body values are HTML-escaped; in a text body they go in as they are. */
 #ifndef POSTDESK_TEMPLATE_H
 #define POSTDESK_TEMPLATE_H
 #include <glib.h>

@@ -32,6 +32,8 @@ test_skipped=0
 
 # Fixed clock and a clean environment: tests must not depend on the host.
 POSTDESK_NOW=2026-11-20T15:30:00Z
+POSTDESK_DATADIR="$top_srcdir"   # templates and filters from the source tree
+export POSTDESK_DATADIR
 export POSTDESK_NOW
 unset POSTDESK_CONF POSTDESK_CRASH_AT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}"

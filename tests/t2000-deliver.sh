@@ -34,7 +34,7 @@ test_expect_success 'message raw gives the bytes back identical' '
 
 test_expect_success 'the same mail again is a duplicate, stored once' '
 	pd deliver <"$D/new.eml" 2>err && test_grep duplicate err &&
-	test "$(sqlite3 var/postdesk.db "select count(*) from messages")" = 1
+	test "$(sqlite3 var/postdesk.db "select count(*) from messages where direction=\"in\"")" = 1
 '
 
 test_expect_success 'the same mail with other trace headers is still a duplicate' '
@@ -45,14 +45,14 @@ test_expect_success 'the same mail with other trace headers is still a duplicate
 test_expect_success 'a follow-up by In-Reply-To lands on ticket 1, quote hidden' '
 	pd deliver <"$D/followup-refs.eml" 2>err && test_grep "ticket 1: follow-up" err &&
 	pd ticket show 1 --json >t1.json &&
-	test "$(json_get t1.json "len(d[\"messages\"])")" = 2 &&
-	test "$(json_get t1.json "d[\"messages\"][1][\"visible\"]")" = "Here is the log you will ask for: segfault at 0x0."
+	test "$(json_get t1.json "len([m for m in d[\"messages\"] if m[\"direction\"] == \"in\"])")" = 2 &&
+	test "$(json_get t1.json "d[\"messages\"][-1][\"visible\"]")" = "Here is the log you will ask for: segfault at 0x0."
 '
 
 test_expect_success 'a guessed subject tag threads but is unverified, sender not added' '
 	pd deliver <"$D/stranger-tag.eml" &&
 	pd ticket show 1 --json >t1.json &&
-	test "$(json_get t1.json "d[\"messages\"][2][\"verified\"]")" = False &&
+	test "$(json_get t1.json "d[\"messages\"][-1][\"verified\"]")" = False &&
 	test "$(json_get t1.json "\",\".join(p[\"address\"] for p in d[\"participants\"])")" = carol@acme.example
 '
 
@@ -80,9 +80,9 @@ test_expect_code 66 'ticket show of a missing ticket' 'pd ticket show 99'
 # Bad input: each is taken or quarantined whole, exit 0, nothing dropped.
 bad_input() {  # bad_input NAME: deliver stdin, expect 0, a stored message or a quarantine entry more
 	local before after
-	before=$(sqlite3 var/postdesk.db "select (select count(*) from messages)+(select count(*) from quarantine)")
+	before=$(sqlite3 var/postdesk.db "select (select count(*) from messages where direction=\"in\")+(select count(*) from quarantine)")
 	pd deliver 2>"err.$1" || { echo "exit $?"; cat "err.$1"; return 1; }
-	after=$(sqlite3 var/postdesk.db "select (select count(*) from messages)+(select count(*) from quarantine)")
+	after=$(sqlite3 var/postdesk.db "select (select count(*) from messages where direction=\"in\")+(select count(*) from quarantine)")
 	[ "$after" = $((before + 1)) ] || { echo "not stored: $before -> $after"; cat "err.$1"; return 1; }
 }
 

@@ -101,6 +101,9 @@ static const mime_case_t cases[] = {
 	{ "unparseable-from",
 	  "From: just some words\nSubject: s\n\nhello\n",
 	  -1, NULL, NULL, "s", NULL, "hello", NULL, FALSE, 0, 0, NULL },
+	{ "from-without-brackets",
+	  "From: Big Bug bb@Bug.example\nSubject: s\n\nhello\n",
+	  -1, "bb@bug.example", "Big Bug", "s", NULL, "hello", NULL, FALSE, 0, 0, NULL },
 	{ "empty-message-id",
 	  "From: a@b.example\nMessage-ID: <>\nSubject: s\n\nx\n",
 	  -1, "a@b.example", NULL, "s", NULL, "x", NULL, FALSE, 0, 0, NULL },
@@ -645,7 +648,7 @@ test_depth_encoded_messages(void)
 	/* Each level base64-encoded: GMime sees one leaf, we parse on. */
 	g_autofree char *inner = g_strdup("From: z@b.example\nSubject: bottom\n\nbottom\n");
 
-	for (int i = 0; i < 40; i++) {
+	for (int i = 0; i < 34; i++) {
 		g_autofree char *enc = b64(inner, strlen(inner));
 		char *next = g_strdup_printf("From: a%d@b.example\nContent-Type: message/rfc822\n"
 					     "Content-Transfer-Encoding: base64\n\n%s\n",
@@ -654,7 +657,7 @@ test_depth_encoded_messages(void)
 		g_free(inner);
 		inner = next;
 	}
-	expect_input_error(inner, strlen(inner), NULL, "40 nested base64 message/rfc822", 2.0);
+	expect_input_error(inner, strlen(inner), NULL, "34 nested base64 message/rfc822", 2.0);
 }
 
 static void

@@ -98,13 +98,15 @@ reparse(const char *bytes)
 	return msg;
 }
 
-/* TRUE when a header line NAME: starts a line of the written BYTES. */
+/* TRUE when a header line NAME: starts a line of the header of the
+ * written BYTES. */
 static gboolean
 has_header_line(const char *bytes, const char *name)
 {
+	const char *end = strstr(bytes, "\r\n\r\n");
 	g_autofree char *at_start = g_strconcat(name, ":", NULL);
 	g_autofree char *in_middle = g_strconcat("\n", name, ":", NULL);
-	g_autofree char *lower = g_ascii_strdown(bytes, -1);
+	g_autofree char *lower = g_ascii_strdown(bytes, end != NULL ? end - bytes + 2 : -1);
 	g_autofree char *l_start = g_ascii_strdown(at_start, -1);
 	g_autofree char *l_middle = g_ascii_strdown(in_middle, -1);
 
@@ -170,7 +172,8 @@ static const render_case_t render_cases[] = {
 	  { "id=0", "+items", "id=1", "+sub", "id=2", "-", "+sub", "-", "-" }, "121\n" },
 	{ "comment inline", "a{{! not shown }}b\n", { NULL }, "ab\n" },
 	{ "comment standalone", "a\n{{! one line }}\nb\n", { NULL }, "a\nb\n" },
-	{ "comment multi-line", "a\n{{! one\n  two {{x}}\n}}\nb\n", { NULL }, "a\nb\n" },
+	{ "comment multi-line", "a\n{{! one\n  two\n}}\nb\n", { NULL }, "a\nb\n" },
+	{ "comment ends at }}", "a{{! {{x}} }}b\n", { "x=1" }, "a }}b\n" },
 	{ "braces alone", "{ x } } {\n", { NULL }, "{ x } } {\n" },
 	{ "set replaces list", "{{x}}\n", { "+x", "-", "x=s" }, "s\n" },
 	{ "invalid utf-8 value", "{{x}}\n", { "x=a\xff" "b" }, "a\xef\xbf\xbd" "b\n" },
@@ -260,7 +263,6 @@ static const error_case_t error_cases[] = {
 	  "t.tmpl:3: header subject given twice (first on line 1)" },
 	{ "t.tmpl", "Subject: x\x01y\n\n", "t.tmpl:1: control character in the header part" },
 	{ "t.tmpl", "Subject: x\n\nok\n\xff\n", "t.tmpl:4: not valid UTF-8" },
-	{ "t.tmpl", "Subject: x\n\nok\0nul\n", "t.tmpl:3: not valid UTF-8" },
 	{ "t.tmpl", "To: a@b.example\nSubject: {{#x}}y\n\n",
 	  "t.tmpl:2: section \"{{#x}}\" is not closed" },
 	{ "t.tmpl", "Subject: x\n  {{#x}}\n  y\n  {{/z}}\n\n",
@@ -276,16 +278,23 @@ test_parse_errors(void)
 		const error_case_t *c = &error_cases[i];
 		g_autoptr(GError) error = NULL;
 		g_autoptr(template_t) tpl = NULL;
-		gssize len = (gssize)strlen(c->text);
 
-		/* One case holds a NUL: pass its full length. */
-		if (strcmp(c->message, "t.tmpl:3: not valid UTF-8") == 0)
-			len += 5;
 		g_test_message("case %s", c->message);
-		tpl = template_parse(c->file, c->text, len, &error);
+		tpl = template_parse(c->file, c->text, -1, &error);
 		g_assert_null(tpl);
 		g_assert_error(error, PD_ERROR, PD_ERROR_CONFIG);
 		g_assert_cmpstr(error->message, ==, c->message);
+	}
+	{
+		/* A NUL inside the given length. */
+		static const char nul[] = "Subject: x\n\nok\0nul\n";
+		g_autoptr(GError) error = NULL;
+		g_autoptr(template_t) tpl = template_parse("t.tmpl", nul, sizeof nul - 1,
+							   &error);
+
+		g_assert_null(tpl);
+		g_assert_error(error, PD_ERROR, PD_ERROR_CONFIG);
+		g_assert_cmpstr(error->message, ==, "t.tmpl:3: not valid UTF-8");
 	}
 }
 
@@ -367,7 +376,7 @@ static const check_case_t check_cases[] = {
 	{ "Subject: x\n\n{{#items}}{{anything}}{{#sub}}{{deeper}}{{/sub}}{{/items}}\n", "" },
 	{ "Subject: x\n\n{{#items}}{{#attachments}}{{filename}}{{/attachments}}{{/items}}\n", "" },
 	{ "Subject: x\n\n{{#tickets}}{{#attachments}}{{filename}} {{id}}{{/attachments}}{{/tickets}}\n", "" },
-	{ "Subject: x\n\n{{! {{nope}} is in a comment }}\n", "" },
+	{ "Subject: x\n\n{{! nope is in a comment }}\n", "" },
 };
 
 static void
@@ -380,7 +389,7 @@ test_check(void)
 		g_autofree char *joined = NULL;
 		gboolean ok;
 
-		g_test_message("case %s", c->text);
+		g_test_message("case %" G_GSIZE_FORMAT, i);
 		ok = template_check(tpl, problems);
 		g_ptr_array_add(problems, NULL);
 		joined = g_strjoinv("\n", (char **)problems->pdata);
@@ -421,7 +430,6 @@ test_header_injection(void)
 	g_assert_no_error(error);
 	bytes = message_bytes(msg);
 	g_assert_false(has_header_line(bytes, "Bcc"));
-	g_assert_null(strstr(bytes, "\nBcc"));
 	assert_crlf(bytes);
 
 	back = reparse(bytes);
@@ -436,7 +444,7 @@ test_header_injection(void)
 	g_assert_cmpint(internet_address_list_length(g_mime_message_get_from(back)), ==, 1);
 	g_assert_cmpint(internet_address_list_length(g_mime_message_get_bcc(back)), ==, 0);
 	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(back), "X-Note"), ==,
-			"a Bcc: evil3@example.org    z");
+			"a Bcc: evil3@example.org   z");
 	/* The body takes values as they are. */
 	g_assert_nonnull(strstr(bytes, "Body a\r\nBcc: evil3@example.org"));
 	g_object_unref(back);
@@ -611,7 +619,8 @@ test_rfc2047(void)
 				g_mime_message_get_from(back), 0)), ==, "Jürgen Müller");
 	g_assert_cmpstr(g_mime_object_get_header(GMIME_OBJECT(back), "X-Group"), ==, "Bücher");
 	body = body_text(back, "plain");
-	g_assert_cmpstr(body, ==, "Grüße aus Köln – 東京\n");
+	/* Parsed back from the wire: CRLF. */
+	g_assert_cmpstr(body, ==, "Grüße aus Köln – 東京\r\n");
 	g_object_unref(back);
 	g_object_unref(msg);
 }
@@ -689,12 +698,15 @@ test_html(void)
 	g_assert_cmpstr(got_html, ==,
 			"<p title=\"&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; "
 			"&quot;Grüße&quot;\">&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; "
-			"&amp; &quot;Grüße&quot;</p>\n<li>a&lt;b</li>\n");
+			"&amp; &quot;Grüße&quot;</p>\r\n<li>a&lt;b</li>\r\n");
 	got_text = body_text(back, "plain");
-	g_assert_cmpstr(got_text, ==, "Text: <script>alert('x')</script> & \"Grüße\"\n");
+	g_assert_cmpstr(got_text, ==, "Text: <script>alert('x')</script> & \"Grüße\"\r\n");
 	g_assert_cmpstr(g_mime_message_get_subject(back), ==,
 			"<script>alert('x')</script> & \"Grüße\"");
-	g_assert_true(template_check(html, problems));
+	/* HTML templates are checked the same way. */
+	g_assert_false(template_check(html, problems));
+	g_assert_cmpuint(problems->len, ==, 2);
+	g_assert_cmpstr(problems->pdata[0], ==, "t.html.tmpl:1: unknown variable \"x\"");
 	g_object_unref(back);
 	g_object_unref(msg);
 }
@@ -806,6 +818,25 @@ write_file(const char *rel, const char *text)
 
 	g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
 	g_assert_true(g_file_set_contents(path, text, -1, NULL));
+}
+
+static void
+remove_tree(const char *path)
+{
+	GDir *dir = g_dir_open(path, 0, NULL);
+	const char *name;
+
+	if (dir != NULL) {
+		while ((name = g_dir_read_name(dir)) != NULL) {
+			g_autofree char *sub = g_build_filename(path, name, NULL);
+
+			remove_tree(sub);
+		}
+		g_dir_close(dir);
+		g_assert_cmpint(g_rmdir(path), ==, 0);
+	} else {
+		g_assert_cmpint(g_unlink(path), ==, 0);
+	}
 }
 
 static const char *
@@ -954,11 +985,7 @@ test_set(void)
 		g_assert_nonnull(strstr(error->message, missing));
 		g_clear_error(&error);
 	}
-	{
-		g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-
-		g_assert_true(g_spawn_command_line_sync(cmd, NULL, NULL, NULL, NULL));
-	}
+	remove_tree(tmpdir);
 	g_clear_pointer(&tmpdir, g_free);
 }
 

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT
+ * notice.c: see notice.h. RFC 3834 (Auto-Submitted), RFC 5322 3.6.4
+ * (In-Reply-To, References). */
+#include "autodefs.h"
+#include <string.h>
+#include "error.h"
+#include "json.h"
+#include "log.h"
+#include "notice.h"
+#include "outbound.h"
+#include "thread.h"
+#include "token.h"
+#include "util.h"
+#include "banned.h"
+
+struct notice {
+	const config_t *cfg;
+	store_t *st;
+	GBytes *secret;
+	template_set_t *templates;
+};
+
+char *
+notice_installed_dir(const char *what)
+{
+	const char *env = g_getenv("POSTDESK_DATADIR");
+
+	return g_build_filename(env != NULL && *env != '\0' ? env : DATADIR, what, NULL);
+}
+
+char *
+notice_template_dir(const config_t *cfg)
+{
+	g_autofree char *beside = NULL;
+
+	if (cfg->templates != NULL)
+		return g_strdup(cfg->templates);
+	beside = util_path_relative_to(cfg->path, "templates");
+	if (g_file_test(beside, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&beside);
+	return NULL;
+}
+
+notice_t *
+notice_new(const config_t *cfg, store_t *st, GBytes *secret, GError **error)
+{
+	g_autoptr(notice_t) n = g_new0(notice_t, 1);
+	g_autofree char *over = notice_template_dir(cfg);
+	g_autofree char *inst = notice_installed_dir("templates");
+
+	n->cfg = cfg;
+	n->st = st;
+	n->secret = g_bytes_ref(secret);
+	n->templates = template_set_load(over, inst, error);
+	if (n->templates == NULL)
+		return NULL;
+	return g_steal_pointer(&n);
+}
+
+void
+notice_free(notice_t *n)
+{
+	if (n == NULL)
+		return;
+	if (n->secret != NULL)
+		g_bytes_unref(n->secret);
+	template_set_free(n->templates);
+	g_free(n);
+}
+
+static void
+set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t)
+{
+	const config_group_t *g = config_group(n->cfg, t->group);
+	const config_member_t *owner = t->owner ? config_member(n->cfg, t->owner) : NULL;
+	g_autofree char *tagged = thread_subject_tagged(t->subject, n->cfg->tag, t->id);
+	g_autofree char *created = json_format_time(t->created);
+
+	template_vars_set_int(v, "ticket.id", t->id);
+	template_vars_set(v, "ticket.subject", t->subject);
+	template_vars_set(v, "ticket.tagged_subject", tagged);
+	template_vars_set(v, "ticket.state", t->state);
+	template_vars_set(v, "ticket.group", t->group);
+	template_vars_set(v, "ticket.group_name", g ? g->display_name : t->group);
+	template_vars_set(v, "ticket.priority", t->priority);
+	template_vars_set_int(v, "ticket.tier", t->tier);
+	template_vars_set(v, "ticket.owner", t->owner);
+	template_vars_set(v, "ticket.owner_name", owner ? owner->name : NULL);
+	template_vars_set(v, "ticket.created", created);
+	template_vars_set(v, "ticket.requester_name", t->requester_name);
+	template_vars_set(v, "ticket.requester_address", t->requester_address);
+}
+
+/* The signed reply address for ADDRESS on TICKET. New string. */
+static char *
+reply_address(notice_t *n, gint64 ticket, const char *address)
+{
+	gsize keylen;
+	const guint8 *key = g_bytes_get_data(n->secret, &keylen);
+	g_autofree char *token = token_make(key, keylen, ticket, address);
+
+	return token_reply_address(n->cfg->support_address, ticket, token);
+}
+
+gboolean
+notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error)
+{
+	const config_t *cfg = n->cfg;
+	const store_ticket_t *t = m->ticket;
+	const template_t *html = NULL;
+	const template_t *text = template_set_get(n->templates, m->template_name,
+						  t && t->language ? t->language : cfg->language,
+						  &html);
+	g_autoptr(template_vars_t) v = template_vars_new();
+	g_autofree char *reply = NULL;
+	g_autofree char *mid = NULL;
+	GMimeMessage *msg;
+	const char *rcpts[] = { m->to_address, NULL };
+	gint64 now = util_now();
+
+	*queued = FALSE;
+	if (text == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "no template \"%s\"",
+			    m->template_name);
+		return FALSE;
+	}
+	if (m->automatic) {
+		gint64 sent = store_auto_reply_count(n->st, m->to_address, now - 3600, error);
+
+		if (sent < 0)
+			return FALSE;
+		if (sent >= cfg->auto_replies_per_hour) {
+			log_info("no %s to %s: %" G_GINT64_FORMAT " automatic mails in the last "
+				 "hour (auto_replies_per_hour)",
+				 m->template_name, m->to_address, sent);
+			return TRUE;
+		}
+	}
+	template_vars_set(v, "gateway.support_address", cfg->support_address);
+	template_vars_set(v, "gateway.tag", cfg->tag);
+	template_vars_set(v, "gateway.name", cfg->name);
+	template_vars_set(v, "recipient.address", m->to_address);
+	template_vars_set(v, "recipient.name", m->to_name);
+	if (t != NULL) {
+		set_ticket_vars(n, v, t);
+		reply = reply_address(n, t->id, m->to_address);
+		template_vars_set(v, "reply_address", reply);
+	} else {
+		template_vars_set(v, "reply_address", cfg->support_address);
+	}
+	msg = template_render(text, html, v, 1024 * 1024, error);
+	if (msg == NULL)
+		return FALSE;
+	/* Every mail about a ticket carries its tag, whatever the template. */
+	if (t != NULL) {
+		const char *subject = g_mime_message_get_subject(msg);
+		gint64 tagged;
+
+		if (subject == NULL || !thread_subject_tag(subject, cfg->tag, &tagged) ||
+		    tagged != t->id) {
+			g_autofree char *s = thread_subject_tagged(subject ? subject : t->subject,
+								   cfg->tag, t->id);
+
+			g_mime_message_set_subject(msg, s, "utf-8");
+		}
+	}
+	if (m->in_reply_to != NULL) {
+		g_autofree char *irt = g_strdup_printf("<%s>", m->in_reply_to);
+
+		g_mime_object_set_header(GMIME_OBJECT(msg), "In-Reply-To", irt, NULL);
+	}
+	if (m->references != NULL || m->in_reply_to != NULL) {
+		g_autoptr(GString) r = g_string_new(NULL);
+
+		for (guint i = 0; m->references != NULL && i < m->references->len; i++)
+			g_string_append_printf(r, "%s<%s>", r->len ? " " : "",
+					       (char *)m->references->pdata[i]);
+		if (m->in_reply_to != NULL)
+			g_string_append_printf(r, "%s<%s>", r->len ? " " : "", m->in_reply_to);
+		g_mime_object_set_header(GMIME_OBJECT(msg), "References", r->str, NULL);
+	}
+	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
+				 m->automatic ? "auto-replied" : "auto-generated", NULL);
+	mid = outbound_enqueue(n->st, cfg, t ? t->id : 0, m->kind ? m->kind : "system",
+			       m->template_name, cfg->support_address, rcpts, msg, error);
+	g_object_unref(msg);
+	if (mid == NULL)
+		return FALSE;
+	if (m->automatic && !store_auto_reply_add(n->st, m->to_address, now, error))
+		return FALSE;
+	*queued = TRUE;
+	log_debug("notice", "%s to %s queued as <%s>", m->template_name, m->to_address, mid);
+	return TRUE;
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT
+ * notice.h: the mail postdesk writes. Renders a template for one
+ * recipient, sets the headers of DESIGN.md "Mail conventions" (subject
+ * tag, signed Reply-To, In-Reply-To/References, Auto-Submitted, the loop
+ * header through outbound), holds back automatic mail over the hourly cap
+ * per address, and queues it in the caller's transaction. */
+#ifndef POSTDESK_NOTICE_H
+#define POSTDESK_NOTICE_H
+#include <glib.h>
+#include "config.h"
+#include "store.h"
+#include "template.h"
+
+typedef struct notice notice_t;
+
+/* Templates come from [gateway] templates, then templates/ beside the
+ * config file, then the installed ones ($POSTDESK_DATADIR or DATADIR).
+ * SECRET signs reply addresses. PD_ERROR_CONFIG for broken templates. */
+notice_t *notice_new(const config_t *cfg, store_t *st, GBytes *secret, GError **error);
+void notice_free(notice_t *n);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(notice_t, notice_free)
+
+/* The directory override and installed directory notice_new() uses. */
+char *notice_template_dir(const config_t *cfg);
+char *notice_installed_dir(const char *what);
+
+typedef struct {
+	const char *template_name;
+	const store_ticket_t *ticket;   /* NULL for mail about no ticket */
+	const char *to_address;
+	const char *to_name;
+	const char *kind;               /* how it shows on the ticket: system, member */
+	const char *in_reply_to;        /* Message-ID answered (without <>), or NULL */
+	GPtrArray *references;          /* char* ids without <>, or NULL */
+	gboolean automatic;             /* an automatic answer: Auto-Submitted:
+					 * auto-replied and the hourly cap;
+					 * otherwise auto-generated, no cap */
+	template_vars_t *vars;          /* more variables (borrowed), or NULL */
+} notice_mail_t;
+
+/* Render and queue M. *QUEUED is FALSE (and TRUE returned) when the hourly
+ * cap for the address held an automatic mail back. */
+gboolean notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error);
+#endif
