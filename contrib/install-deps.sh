@@ -14,4 +14,4 @@ apt-get install -y -qq --no-install-recommends \
 	libglib2.0-dev libgmime-3.0-dev libsqlite3-dev libcurl4-gnutls-dev libpcre2-dev \
 	libetpan-dev libuchardet-dev libxml2-dev \
 	sqlite3 tzdata locales python3 python3-aiosmtpd dovecot-imapd postfix swaks \
-	clang libclang-rt-14-dev valgrind hyperfine >/dev/null
+	clang libclang-rt-14-dev valgrind hyperfine time >/dev/null

@@ -22,6 +22,7 @@ typedef struct {
 	gint64 total, refused;
 	gboolean progress;
 	gint64 last_progress;
+	GArray *timings;    /* µs per message, with --timings */
 } import_t;
 
 static void
@@ -36,11 +37,36 @@ import_progress(import_t *im, gboolean final)
 		final ? "\n" : "");
 }
 
+static int
+cmp_gint64(gconstpointer a, gconstpointer b)
+{
+	gint64 x = *(const gint64 *)a, y = *(const gint64 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Median and p99 of the time ingest took per message (the commits of the
+ * batches are not in it: they are in the total). */
+static void
+import_print_timings(GArray *t)
+{
+	gint64 med, p99;
+
+	if (t->len == 0)
+		return;
+	g_array_sort(t, cmp_gint64);
+	med = g_array_index(t, gint64, t->len / 2);
+	p99 = g_array_index(t, gint64, MIN(t->len - 1, (guint)(t->len * 0.99)));
+	fprintf(stderr, "per message: median %.3f ms, p99 %.3f ms over %u messages\n",
+		med / 1000.0, p99 / 1000.0, t->len);
+}
+
 static gboolean
 import_one(const mailsource_msg_t *m, gpointer user, GError **error)
 {
 	import_t *im = user;
 	ingest_result_t res = { 0 };
+	gint64 start;
 	const char *data;
 	gsize len;
 
@@ -53,6 +79,7 @@ import_one(const mailsource_msg_t *m, gpointer user, GError **error)
 	if (im->in_batch == 0 && !store_begin(im->cli->st, error))
 		return FALSE;
 	data = g_bytes_get_data(m->data, &len);
+	start = g_get_monotonic_time();
 	if (!ingest_message(im->ing, data ? data : "", len, &im->opts, &res, error)) {
 		g_prefix_error(error, "%s: ", m->origin);
 		if ((*error)->code == PD_ERROR_TOO_LARGE) {
@@ -64,6 +91,11 @@ import_one(const mailsource_msg_t *m, gpointer user, GError **error)
 		store_rollback(im->cli->st);
 		im->in_batch = 0;
 		return FALSE;
+	}
+	if (im->timings != NULL) {
+		gint64 us = g_get_monotonic_time() - start;
+
+		g_array_append_val(im->timings, us);
 	}
 	im->counts[res.outcome]++;
 	im->total++;
@@ -83,7 +115,7 @@ cli_import(cli_t *cli, int argc, char **argv, GError **error)
 	g_autofree char *as_list = NULL;
 	g_autofree char *group = NULL;
 	gint64 batch = 500;
-	gboolean quiet_mail = FALSE;
+	gboolean quiet_mail = FALSE, timings = FALSE;
 	import_t im = { .cli = cli };
 	gboolean ok = TRUE;
 	GOptionEntry entries[] = {
@@ -95,6 +127,8 @@ cli_import(cli_t *cli, int argc, char **argv, GError **error)
 		  "send no mail for the imported messages", NULL },
 		{ "batch", 0, 0, G_OPTION_ARG_INT64, &batch,
 		  "messages per transaction (default 500)", "N" },
+		{ "timings", 0, 0, G_OPTION_ARG_NONE, &timings,
+		  "print the median and p99 time per message on stderr", NULL },
 		G_OPTION_ENTRY_NULL
 	};
 
@@ -132,6 +166,8 @@ cli_import(cli_t *cli, int argc, char **argv, GError **error)
 	im.opts.quiet = quiet_mail;
 	im.batch = batch;
 	im.progress = isatty(STDERR_FILENO);
+	if (timings)
+		im.timings = g_array_new(FALSE, FALSE, sizeof(gint64));
 	for (int i = 1; i < argc && ok; i++)
 		ok = mailsource_walk(argv[i], cli->cfg->max_quarantine_size, import_one, &im,
 				     error);
@@ -141,6 +177,10 @@ cli_import(cli_t *cli, int argc, char **argv, GError **error)
 		store_rollback(cli->st);
 	import_progress(&im, TRUE);
 	ingest_free(im.ing);
+	if (im.timings != NULL) {
+		import_print_timings(im.timings);
+		g_array_unref(im.timings);
+	}
 	if (!ok) {
 		g_prefix_error(error, "import stopped (messages before this batch are "
 			       "stored; run it again to continue): ");

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 #include "cli.h"
 #include "error.h"
 #include "log.h"
@@ -45,7 +46,7 @@ static const struct {
 	  "consistent copy of the database (while run runs)" },
 	{ "run", cli_unavailable, 0, "daemon: IMAP, LMTP, outbound queue, timers" },
 	{ "status", cli_unavailable, 0, "accounts, last UIDs, errors, queue depth" },
-	{ "queue", cli_queue, CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
+	{ "queue", NULL, CLI_NET | CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
 	  "show, flush or retry the outbound queue" },
 	{ "digest", cli_unavailable, 0, "send (or print) digests now" },
 	{ "filter", cli_unavailable, 0, "which filter rules match a message" },
@@ -174,8 +175,25 @@ cli_exit_status(const GError *error, gboolean mta)
 	return EX_TEMPFAIL;
 }
 
+/* Run ARGV again as postdesk-net: beside this binary (a build tree, or a
+ * package that keeps both in one directory), else in PKGLIBEXECDIR. */
+static int
+cli_exec_net(char **argv)
+{
+	g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+	g_autofree char *dir = self ? g_path_get_dirname(self) : NULL;
+	g_autofree char *beside = dir ? g_build_filename(dir, "postdesk-net", NULL) : NULL;
+	const char *net = beside && g_file_test(beside, G_FILE_TEST_IS_EXECUTABLE)
+				  ? beside
+				  : PKGLIBEXECDIR "/postdesk-net";
+
+	execv(net, argv);
+	log_error_errno("cannot run %s", net);
+	return EX_UNAVAILABLE;
+}
+
 int
-cli_main(int argc, char **argv)
+cli_main(int argc, char **argv, const cli_net_command_t *net)
 {
 	cli_t cli = { .prog = "postdesk" };
 	g_autoptr(GError) error = NULL;
@@ -183,6 +201,7 @@ cli_main(int argc, char **argv)
 	int i, status;
 	gsize c;
 	gboolean ok;
+	cli_fn_t fn;
 
 	log_init("postdesk", FALSE);
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -226,9 +245,18 @@ cli_main(int argc, char **argv)
 		return EX_USAGE;
 	}
 	cli.name = COMMANDS[c].name;
+	fn = COMMANDS[c].fn;
+	if (COMMANDS[c].needs & CLI_NET) {
+		if (net == NULL)
+			return cli_exec_net(argv);
+		for (; net->name != NULL && strcmp(net->name, cli.name) != 0; net++)
+			;
+		g_assert(net->fn != NULL);
+		fn = net->fn;
+	}
 	cli.config_path = config_find(config_opt);
 	ok = (cli_wants_help(argc - i, argv + i) || cli_need(&cli, COMMANDS[c].needs, &error)) &&
-	     COMMANDS[c].fn(&cli, argc - i, argv + i, &error);
+	     fn(&cli, argc - i, argv + i, &error);
 	status = ok ? EX_OK : cli_exit_status(error, COMMANDS[c].needs & CLI_MTA);
 	if (!ok && error != NULL) {
 		g_auto(GStrv) lines = g_strsplit(error->message, "\n", -1);

@@ -11,6 +11,7 @@ typedef enum {
 	CLI_NEEDS_CONFIG = 1 << 0, /* load and validate the config first */
 	CLI_NEEDS_STORE = 1 << 1,  /* open the database (schema current) */
 	CLI_MTA = 1 << 2,          /* exit codes for an MTA: 75 unless too large */
+	CLI_NET = 1 << 3,          /* talks to servers: runs in postdesk-net */
 } cli_needs_t;
 
 /* What a command runs with; cli.c sets it up and tears it down. */
@@ -47,7 +48,17 @@ typedef struct {
 gboolean cli_dispatch(cli_t *cli, const cli_subcommand_t *table, gsize n, int argc,
 		      char **argv, GError **error);
 
-int cli_main(int argc, char **argv);
+/* The commands that talk to servers (SMTP, IMAP, HTTP) and so link
+ * libcurl and libetpan. They live in postdesk-net, which postdesk execs
+ * for them: the mail path (deliver, import) stays free of those libraries
+ * and starts several times faster. */
+typedef struct {
+	const char *name;
+	cli_fn_t fn;
+} cli_net_command_t;
+
+/* NET is the table of server commands in postdesk-net, NULL in postdesk. */
+int cli_main(int argc, char **argv, const cli_net_command_t *net);
 
 gboolean cli_init(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_check(cli_t *cli, int argc, char **argv, GError **error);

@@ -417,8 +417,6 @@ typedef struct {
 
 static const char *const default_fallbacks[] = { "windows-1252", "iso-8859-1", NULL };
 
-/* LEN bytes in charset LABEL (may be NULL) to UTF-8. Never NULL; the result
- * may hold NULs when the text did. See the top of the file for the rules. */
 /* UTF-16, UTF-32 and UTF-7 text can be all ASCII bytes and still not be
  * ASCII. */
 static gboolean
@@ -436,6 +434,9 @@ static GString *
 charset_decode_inner(const char *data, gsize len, const char *label, decode_opts_t *o,
 		     char **used);
 
+/* LEN bytes in charset LABEL (may be NULL) to UTF-8. Never NULL; the result
+ * may hold NULs when the text did. See the top of the file for the rules.
+ * O->used gets the iconv name of the charset used. */
 static GString *
 charset_decode(const char *data, gsize len, const char *label, decode_opts_t *o)
 {
@@ -468,7 +469,9 @@ charset_decode_inner(const char *data, gsize len, const char *label, decode_opts
 		set_used(used, "US-ASCII");
 		return g_string_new_len(data, (gssize)len);
 	}
-	if (esc && (!labelled || cs.names == cs_ascii || cs_single_byte(&cs))) {
+	/* ISO-2022-JP escapes (7-bit, so "valid" in any ASCII superset)
+	 * under no label or a wrong one: Japanese mailers do that. */
+	if (esc && !(labelled && g_str_has_prefix(cs.label, "iso-2022"))) {
 		cs_list_t jis = { .names = cs_jis };
 
 		if ((out = cs_try(&jis, data, len, o->partial_ok, used)) != NULL) {
@@ -639,9 +642,12 @@ is_lwsp(char c)
 static void
 scan_block_field_end(scan_block_t *blk)
 {
-	if (blk->keep == 1 && blk->ctypes->len < SCAN_MAX_CTYPES)
+	if (blk->keep == 1 && blk->ctypes->len < SCAN_MAX_CTYPES) {
 		g_ptr_array_add(blk->ctypes, g_strdup(blk->value->str));
-	else if (blk->keep == 2 && blk->cte == NULL)
+	} else if (blk->keep == 1) { /* keep the last one: GMime uses it */
+		g_free(blk->ctypes->pdata[blk->ctypes->len - 1]);
+		blk->ctypes->pdata[blk->ctypes->len - 1] = g_strdup(blk->value->str);
+	} else if (blk->keep == 2 && blk->cte == NULL)
 		blk->cte = g_strdup(blk->value->str);
 	blk->keep = 0;
 	blk->in_field = FALSE;
@@ -797,6 +803,51 @@ scan_count_part(scan_t *sc, GError **error)
 	return TRUE;
 }
 
+static const char *
+skip_cfws(const char *p)
+{
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+			p++;
+		if (*p != '(')
+			return p;
+		for (int depth = 0; *p != '\0'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			else if (*p == '(')
+				depth++;
+			else if (*p == ')' && --depth == 0) {
+				p++;
+				break;
+			}
+		}
+	}
+}
+
+static const char *
+skip_token(const char *p)
+{
+	while (*p > 0x20 && *p < 0x7F && strchr("()<>@,;:\\\"/[]?=", *p) == NULL)
+		p++;
+	return p;
+}
+
+/* Strictly "type/subtype": when it is not, GMime's parser falls back to
+ * a default type, and in a digest that default is message/rfc822. */
+static gboolean
+scan_type_valid(const char *v)
+{
+	const char *p = skip_cfws(v), *q = skip_token(p);
+
+	if (q == p)
+		return FALSE;
+	p = skip_cfws(q);
+	if (*p != '/')
+		return FALSE;
+	p = skip_cfws(p + 1);
+	return skip_token(p) != p;
+}
+
 /* The header block ended: what comes next? Pushes a frame for a multipart
  * with a boundary or an embedded message, as GMime will. */
 static gboolean
@@ -811,7 +862,10 @@ scan_block_end(scan_t *sc, scan_block_t *blk, gboolean top, gboolean *parent_dig
 		return scan_fail(sc, FALSE, error, "no header fields");
 	if (blk->ctypes->len == 0)
 		message = *parent_digest;
-	for (guint i = 0; i < blk->ctypes->len; i++) {
+	/* GMime goes by the last Content-Type field: read it first, and
+	 * count the boundaries of the others too (more frames, never less). */
+	for (guint j = blk->ctypes->len; j > 0; j--) {
+		guint i = j - 1;
 		g_autoptr(GMimeContentType) ct = g_mime_content_type_parse(sc->options,
 									     blk->ctypes->pdata[i]);
 		gboolean multi;
@@ -820,21 +874,22 @@ scan_block_end(scan_t *sc, scan_block_t *blk, gboolean top, gboolean *parent_dig
 		if (ct == NULL)
 			continue;
 		multi = g_mime_content_type_is_type(ct, "multipart", "*");
-		if (i == 0) {
-			/* GMime takes the type from the first Content-Type
-			 * and the boundary from the last: take every one. */
+		if (i == blk->ctypes->len - 1) {
 			multipart = multi;
 			message = g_mime_content_type_is_type(ct, "message", "rfc822") ||
 				  g_mime_content_type_is_type(ct, "message", "rfc2822") ||
 				  g_mime_content_type_is_type(ct, "message", "global") ||
 				  g_mime_content_type_is_type(ct, "message", "news");
+			/* An unparseable type in a digest is message/rfc822 to
+			 * GMime (g_mime_content_type_parse() says octet-stream). */
+			if (*parent_digest && !scan_type_valid(blk->ctypes->pdata[i]))
+				message = TRUE;
 			f.digest = g_mime_content_type_is_type(ct, "multipart", "digest");
 		}
-		if (multi && (b = g_mime_content_type_get_parameter(ct, "boundary")) != NULL &&
-		    f.nb < SCAN_MAX_BOUNDS) {
+		if (multi && (b = g_mime_content_type_get_parameter(ct, "boundary")) != NULL) {
 			const char *in = scan_intern(sc, b);
 
-			if (f.nb == 0 || f.bound[0] != in)
+			if (multipart && f.nb < SCAN_MAX_BOUNDS && (f.nb == 0 || f.bound[0] != in))
 				f.bound[f.nb++] = in;
 		}
 	}
@@ -1916,7 +1971,15 @@ take_text(build_t *b, GMimePart *part, gboolean plain)
 	room = ctx->lim.max_text_size - dst->len;
 	n = len;
 	if (room < G_MAXSIZE / 4 - 16 && len > room * 4 + 16) {
+		/* Cut after a line end when there is one near, so that no
+		 * character is split (partial_ok covers the rest). */
 		n = room * 4 + 16;
+		for (gsize k = n; k > 0 && n - k < 4096; k--) {
+			if (data[k - 1] == '\n') {
+				n = k;
+				break;
+			}
+		}
 		o.partial_ok = TRUE;
 	}
 	s = charset_decode(data, n, declared, &o);

@@ -133,7 +133,8 @@ char *mime_address_normalize(const char *addr);
  * label, may be NULL) to UTF-8, as body parts are: the label is trusted
  * unless the bytes are invalid in it, else uchardet guesses, else
  * FALLBACKS (NULL: the defaults) are tried. *USED (may be NULL) gets the
- * charset that was used, new string. Never NULL: new valid UTF-8. */
+ * iconv name of the charset used ("UTF-8" when bytes were only made
+ * valid), new string. NULs are dropped. Never NULL: new valid UTF-8. */
 char *mime_charset_decode(const char *data, gssize len, const char *charset,
 			  char *const *fallbacks, char **used);
 #endif

@@ -29,11 +29,6 @@ struct outbound_conn {
  * within one second. */
 static guint spool_counter;
 
-const outbound_transport_t *
-outbound_transport_for(const config_t *cfg)
-{
-	return cfg->has_smtp ? &outbound_smtp_transport : &outbound_spool_transport;
-}
 
 /* An address that is safe inside "<...>" on an SMTP command line and in a
  * header line: no controls, spaces, angle brackets, and one '@' with

