@@ -109,6 +109,15 @@ imap_fail(imap_conn_t *c, int r, const char *what, GError **error)
 {
 	g_autofree char *text = NULL;
 
+	if (r == MAILIMAP_ERROR_FATAL) {
+		/* An untagged BYE: the server is going away and said why. */
+		c->broken = TRUE;
+		text = imap_server_text(c);
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
+			    "imap %s: %s: %s:%u closed the connection: %s",
+			    c->name, what, c->host, c->port, text);
+		return;
+	}
 	if (imap_rc_is_stream(r)) {
 		c->broken = TRUE;
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
@@ -306,7 +315,7 @@ imap_check_certificate(imap_conn_t *c, GError **error)
 				      status, GNUTLS_CRT_X509, &why, 0) >= 0) {
 			g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
 				    "imap %s: certificate of %s not trusted: %s",
-				    c->name, c->host, (const char *)why.data);
+				    c->name, c->host, g_strstrip((char *)why.data));
 			gnutls_free(why.data);
 		} else {
 			g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
@@ -525,8 +534,12 @@ imap_close(imap_conn_t *c)
 	if (c == NULL)
 		return;
 	if (c->imap != NULL) {
-		if (!c->broken && c->imap->imap_stream != NULL)
-			mailimap_logout(c->imap);
+		/* mailimap_free() sends LOGOUT on an open stream, which on a
+		 * broken one fails or waits for the network timeout. */
+		if (c->broken && c->imap->imap_stream != NULL) {
+			mailstream_close(c->imap->imap_stream);
+			c->imap->imap_stream = NULL;
+		}
 		mailimap_free(c->imap);
 	}
 	g_free(c->name);

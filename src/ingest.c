@@ -8,6 +8,7 @@
  * Message-ID stored or sent, then the subject tag, else a new ticket. */
 #include "autodefs.h"
 #include <string.h>
+#include "bounce.h"
 #include "error.h"
 #include "ingest.h"
 #include "log.h"
@@ -492,6 +493,137 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester
 	return id;
 }
 
+/* A delivery failure report: a multipart/report of type delivery-status,
+ * or a mailer-daemon's mail whose subject says it is one. */
+static gboolean
+is_bounce(const mime_msg_t *msg, const config_t *cfg)
+{
+	const char *why = NULL;
+
+	if (msg->is_report)
+		return g_strcmp0(msg->report_type, "delivery-status") == 0;
+	return is_automatic(msg, cfg, &why) &&
+	       (g_strcmp0(why, "mailer-daemon sender") == 0 ||
+		g_strcmp0(why, "null sender") == 0) &&
+	       bounce_subject_is_failure(msg->subject);
+}
+
+/* The outbound mail a bounce reports, by the Message-IDs it quotes: of
+ * the returned message (message/rfc822 or text/rfc822-headers) or, in
+ * non-standard bounces, quoted in the text. NULL when none is ours. */
+static store_outbound_t *
+bounce_find(ingest_t *ing, const mime_msg_t *msg, bounce_status_t *status, GError **error)
+{
+	g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+	GError *local = NULL;
+
+	for (guint i = 0; i < msg->embedded->len; i++) {
+		const mime_msg_t *e = msg->embedded->pdata[i];
+
+		if (e->message_id != NULL)
+			g_ptr_array_add(ids, g_strdup(e->message_id));
+	}
+	for (guint i = 0; i < msg->attachments->len; i++) {
+		const mime_attachment_t *a = msg->attachments->pdata[i];
+		gsize len = 0;
+		const char *data = a->content ? g_bytes_get_data(a->content, &len) : NULL;
+
+		if (data == NULL)
+			continue;
+		if (g_strcmp0(a->content_type, "message/delivery-status") == 0 &&
+		    status->recipient == NULL)
+			bounce_parse_status(data, len, status);
+		else if (g_str_has_prefix(a->content_type, "text/") ||
+			 g_strcmp0(a->content_type, "message/rfc822") == 0)
+			bounce_quoted_ids(data, len, ids);
+	}
+	if (msg->text != NULL)
+		bounce_quoted_ids(msg->text, strlen(msg->text), ids);
+	for (guint i = 0; i < ids->len; i++) {
+		store_outbound_t *o = store_outbound_by_message_id(ing->st, ids->pdata[i], &local);
+
+		if (local != NULL) {
+			g_propagate_error(error, local);
+			return NULL;
+		}
+		if (o != NULL)
+			return o;
+	}
+	return NULL;
+}
+
+/* Record a bounce on the ticket of the mail it reports, mark that mail
+ * failed (unless only delayed), and tell the ticket's owner. Never opens
+ * a ticket: a bounce of mail we do not know is quarantined. */
+static gboolean
+ingest_bounce(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
+	      const char *hash, const ingest_opts_t *opts, ingest_result_t *res,
+	      GError **error)
+{
+	bounce_status_t st = { 0 };
+	g_autoptr(store_outbound_t) o = NULL;
+	g_autoptr(store_ticket_t) t = NULL;
+	g_autofree char *detail = NULL;
+	g_autofree char *rcpt = NULL;
+	GError *local = NULL;
+	gint64 now = util_now();
+	gboolean delayed, ok = FALSE;
+
+	o = bounce_find(ing, msg, &st, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		goto out;
+	}
+	if (o == NULL || o->ticket_id == 0) {
+		ok = quarantine(ing, data, len, hash, opts, msg,
+				"bounce of a mail postdesk did not send (or no longer knows)",
+				res, error);
+		goto out;
+	}
+	t = store_ticket_get(ing->st, o->ticket_id, error);
+	if (t == NULL)
+		goto out;
+	rcpt = g_strdelimit(g_strdup(st.recipient ? st.recipient : o->rcpt), "\n", ',');
+	delayed = g_strcmp0(st.action, "delayed") == 0;
+	detail = g_strdup_printf("%s <%s> to %s: %s%s%s%s", delayed ? "delayed" : "bounced",
+				 o->message_id, rcpt, st.status ? st.status : "failed",
+				 st.diagnostic ? " (" : "", st.diagnostic ? st.diagnostic : "",
+				 st.diagnostic ? ")" : "");
+	res->ticket = t->id;
+	res->outcome = INGEST_FOLLOWUP;
+	res->message = store_msg(ing, msg, data, len, hash, res->message_id, t->id, "system",
+				 "bounce", FALSE, opts, now, error);
+	if (res->message == 0 ||
+	    !store_event_add(ing->st, t->id, now, "bounce", msg->from ? msg->from->addr : NULL,
+			     detail, error))
+		goto out;
+	if (!delayed && !store_outbound_mark(ing->st, o->id, "failed", o->attempts,
+					     o->next_attempt, o->sent_at, detail, error))
+		goto out;
+	if (!delayed && t->owner != NULL && !opts->quiet) {
+		g_autoptr(template_vars_t) vars = template_vars_new();
+		const config_member_t *m = config_member(ing->cfg, t->owner);
+		notice_mail_t n = { 0 };
+		gboolean queued;
+
+		template_vars_set(vars, "bounce.recipient", rcpt);
+		template_vars_set(vars, "bounce.status", st.status ? st.status : "failed");
+		template_vars_set(vars, "bounce.diagnostic", st.diagnostic);
+		n.template_name = "bounce-notice";
+		n.ticket = t;
+		n.to_address = t->owner;
+		n.to_name = m ? m->name : NULL;
+		n.vars = vars;
+		if (!notice_send(ing->notice, &n, &queued, error))
+			goto out;
+	}
+	log_info("ticket %" G_GINT64_FORMAT ": %s", t->id, detail);
+	ok = TRUE;
+out:
+	bounce_status_clear(&st);
+	return ok;
+}
+
 /* The ack of a new ticket, threaded on the customer's mail. */
 static gboolean
 send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
@@ -546,6 +678,8 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		res->message = dup;
 		return TRUE;
 	}
+	if (is_bounce(msg, cfg))
+		return ingest_bounce(ing, msg, data, len, hash, opts, res, error);
 	if (sender == NULL)
 		return quarantine(ing, data, len, hash, opts, msg,
 				  "no sender address (no usable From, Reply-To or Sender)",

@@ -605,6 +605,9 @@ typedef struct {
 	GHashTable *bounds;   /* every boundary declared (owned keys) */
 	GHashTable *live;     /* boundary -> frames on the stack using it */
 	GString *scratch;
+	GString *ctype;       /* the Content-Type field being read, anywhere */
+	gboolean in_ctype;
+	guint ctypes;         /* Content-Type fields anywhere */
 	gboolean fatal;       /* the error is a limit, not garbage */
 } scan_t;
 
@@ -699,6 +702,15 @@ scan_is_mbox_marker(const char *line, gsize len)
 	return len >= 5 && memcmp(line, "From ", 5) == 0;
 }
 
+/* GMime unfolds values by dropping every CR and LF. */
+static void
+scan_append_value(GString *value, const char *s, gsize len)
+{
+	for (gsize i = 0; i < len; i++)
+		if (s[i] != '\r' && s[i] != '\n')
+			g_string_append_c(value, s[i]);
+}
+
 static gboolean
 scan_header_line(scan_t *sc, scan_block_t *blk, const char *line, gsize len, gboolean top,
 		 GError **error)
@@ -714,7 +726,7 @@ scan_header_line(scan_t *sc, scan_block_t *blk, const char *line, gsize len, gbo
 			return scan_fail(sc, TRUE, error, "a header field is longer than %s", cap);
 		}
 		if (blk->keep != 0)
-			g_string_append_len(blk->value, line, (gssize)len);
+			scan_append_value(blk->value, line, len);
 		return TRUE;
 	}
 	scan_block_field_end(blk);
@@ -741,7 +753,7 @@ scan_header_line(scan_t *sc, scan_block_t *blk, const char *line, gsize len, gbo
 	else if (nlen == 25 && g_ascii_strncasecmp(line, "Content-Transfer-Encoding", 25) == 0)
 		blk->keep = 2;
 	if (blk->keep != 0)
-		g_string_append_len(blk->value, line + colon + 1, (gssize)(len - (gsize)colon - 1));
+		scan_append_value(blk->value, line + colon + 1, len - (gsize)colon - 1);
 	return TRUE;
 }
 
@@ -966,6 +978,51 @@ scan_boundary(scan_t *sc, const char *line, gsize len, gboolean *final)
 	return MAX(i1, i2);
 }
 
+static void
+scan_ctype_end(scan_t *sc)
+{
+	if (sc->in_ctype) {
+		g_autoptr(GMimeContentType) ct = g_mime_content_type_parse(sc->options,
+									     sc->ctype->str);
+		const char *b = ct != NULL ? g_mime_content_type_get_parameter(ct, "boundary")
+					   : NULL;
+
+		if (b != NULL)
+			scan_intern(sc, b);
+	}
+	sc->in_ctype = FALSE;
+	g_string_truncate(sc->ctype, 0);
+}
+
+/* Every Content-Type field, wherever it is, declares its boundary: GMime
+ * can only split at a line that is "--" and a boundary from one of them,
+ * and a message part needs a Content-Type field or such a line (in a
+ * digest). So whatever the structure, GMime builds at most about twice
+ * (boundary lines + Content-Type fields) objects. */
+static gboolean
+scan_ctype_line(scan_t *sc, const char *line, gsize len, GError **error)
+{
+	gsize k = 12;
+
+	if (sc->in_ctype && len > 0 && (line[0] == ' ' || line[0] == '\t')) {
+		if (sc->ctype->len + len <= sc->lim->max_header_length)
+			scan_append_value(sc->ctype, line, len);
+		return TRUE;
+	}
+	scan_ctype_end(sc);
+	if (len < 13 || g_ascii_strncasecmp(line, "Content-Type", 12) != 0)
+		return TRUE;
+	while (k < len && (line[k] == ' ' || line[k] == '\t'))
+		k++;
+	if (k >= len || line[k] != ':')
+		return TRUE;
+	if (++sc->ctypes > 4 * sc->parts_max + 4)
+		return scan_fail(sc, TRUE, error, "more than %u MIME parts", sc->lim->max_parts);
+	sc->in_ctype = TRUE;
+	scan_append_value(sc->ctype, line + k + 1, MIN(len - k - 1, sc->lim->max_header_length));
+	return TRUE;
+}
+
 /* Count lines equal to any boundary ever declared, wherever they are: a
  * backstop in case our idea of the structure and GMime's differ. */
 static gboolean
@@ -1009,6 +1066,7 @@ scan_message(const char *data, gsize len, const mime_limits_t *lim,
 	sc.bounds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	sc.live = g_hash_table_new(g_str_hash, g_str_equal);
 	sc.scratch = g_string_new(NULL);
+	sc.ctype = g_string_new(NULL);
 	blk.value = g_string_new(NULL);
 	blk.ctypes = g_ptr_array_new_with_free_func(g_free);
 
@@ -1026,6 +1084,8 @@ scan_message(const char *data, gsize len, const mime_limits_t *lim,
 
 		if (llen > 0 && p[llen - 1] == '\r')
 			llen--;
+		if (!(ok = scan_ctype_line(&sc, p, llen, error) && scan_loose(&sc, p, llen, error)))
+			break;
 		idx = scan_boundary(&sc, p, llen, &final);
 		if (in_headers && idx == 0) {
 			if (llen == 0) {
@@ -1056,8 +1116,6 @@ scan_message(const char *data, gsize len, const mime_limits_t *lim,
 				scan_block_reset(&blk);
 			}
 		}
-		if (ok)
-			ok = scan_loose(&sc, p, llen, error);
 		p = next;
 	}
 	if (ok && in_headers && top)
@@ -1068,6 +1126,7 @@ scan_message(const char *data, gsize len, const mime_limits_t *lim,
 	g_hash_table_unref(sc.live);
 	g_hash_table_unref(sc.bounds);
 	g_string_free(sc.scratch, TRUE);
+	g_string_free(sc.ctype, TRUE);
 	g_string_free(blk.value, TRUE);
 	g_ptr_array_unref(blk.ctypes);
 	g_free(blk.cte);

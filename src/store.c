@@ -1148,3 +1148,15 @@ store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error)
 		return -1;
 	return sqlite3_changes(st->db);
 }
+
+store_outbound_t *
+store_outbound_by_message_id(store_t *st, const char *message_id, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, "SELECT " OUTBOUND_COLUMNS " WHERE message_id = ?",
+				      error, "s", message_id);
+	g_autoptr(GPtrArray) rows = store_collect(st, s,
+						  (gpointer (*)(sqlite3_stmt *))outbound_from_row,
+						  (GDestroyNotify)store_outbound_free, error);
+
+	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
+}

@@ -200,6 +200,10 @@ typedef struct {
 void store_outbound_free(store_outbound_t *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_outbound_t, store_outbound_free)
 gint64 store_outbound_add(store_t *st, const store_outbound_t *o, GError **error);
+/* The outbound mail with MESSAGE_ID (without <>), or NULL (no error) when
+ * there is none. */
+store_outbound_t *store_outbound_by_message_id(store_t *st, const char *message_id,
+					       GError **error);
 /* Queued mail due at NOW (and, with INCLUDE_SENDING, mail left in
  * "sending" by a crash), oldest first, at most LIMIT. */
 GPtrArray *store_outbound_due(store_t *st, gint64 now, gboolean include_sending,

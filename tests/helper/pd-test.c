@@ -16,6 +16,7 @@
 #include "config.h"
 #include "error.h"
 #include "outbound-transport.h"
+#include "imap.h"
 #ifdef __has_include
 #if __has_include("banned.h")
 #include "banned.h"
@@ -153,6 +154,77 @@ cmd_send(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* imap-fetch CONFIG ACCOUNT [--done]: connect, print "uidvalidity N
+ * uidnext N", then "uid N size N" for every message from UID 1 on (in
+ * batches of 2, to go through the batching), and with --done move each
+ * to the account's processed folder (or flag it \Seen): "done N".
+ * imap-wait CONFIG ACCOUNT MS [--wakeup]: connect, print "waiting", wait
+ * once and print "news", "timeout" or "wakeup" (with --wakeup, stdin is
+ * the wakeup fd). Errors print
+ * "error (temp|config|...): MESSAGE" and exit 1. */
+static int
+cmd_imap(int argc, char **argv)
+{
+	static const char *const kinds[] = { "temp", "input", "too-large", "config",
+					     "usage", "not-found", "unavailable",
+					     "internal" };
+	static const char *const wakes[] = { "timeout", "news", "wakeup" };
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config_t) cfg = NULL;
+	g_autoptr(imap_conn_t) c = NULL;
+	gboolean wait = strcmp(argv[0], "imap-wait") == 0;
+	gboolean opt = argc == 4 + wait &&
+		       strcmp(argv[argc - 1], wait ? "--wakeup" : "--done") == 0;
+	const config_imap_t *acct = NULL;
+
+	if (argc != 3 + wait + opt)
+		return 2;
+	cfg = config_load(argv[1], NULL, &error);
+	if (cfg != NULL && (acct = config_imap(cfg, argv[2])) == NULL)
+		g_set_error(&error, PD_ERROR, PD_ERROR_NOT_FOUND,
+			    "no [imap:%s] section", argv[2]);
+	if (acct != NULL)
+		c = imap_connect(acct, &error);
+	if (c != NULL && wait) {
+		puts("waiting");
+		fflush(stdout);
+		if (opt)
+			imap_set_wakeup_fd(c, 0);
+		if (imap_wait(c, (int)g_ascii_strtoll(argv[3], NULL, 10), &error))
+			puts(wakes[imap_last_wake(c)]);
+	} else if (c != NULL) {
+		guint32 next = 1;
+
+		printf("uidvalidity %u uidnext %u\n", imap_uidvalidity(c),
+		       imap_uidnext(c));
+		for (;;) {
+			g_autoptr(GPtrArray) msgs = imap_fetch_since(c, next, 2, &error);
+
+			if (msgs == NULL || msgs->len == 0)
+				break;
+			for (guint i = 0; i < msgs->len && error == NULL; i++) {
+				imap_msg_t *m = msgs->pdata[i];
+
+				printf("uid %u size %zu\n", m->uid, m->size);
+				if (opt && imap_done(c, m->uid, acct->processed, &error))
+					printf("done %u\n", m->uid);
+				next = m->uid + 1;
+			}
+			if (error != NULL)
+				break;
+		}
+	}
+	if (error != NULL) {
+		printf("error (%s): %s\n",
+		       error->domain == PD_ERROR && error->code >= 0 &&
+				       (gsize)error->code < G_N_ELEMENTS(kinds)
+			       ? kinds[error->code] : "other",
+		       error->message);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -161,6 +233,8 @@ static const struct {
 	{ "visible", cmd_visible, "visible FILE...  (several: NUL after each)" },
 	{ "split", cmd_split, "split FILE  (visible, hidden, flags)" },
 	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
+	{ "imap-fetch", cmd_imap, "imap-fetch CONFIG ACCOUNT [--done]  (uid and size of each; --done: move or flag)" },
+	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup]  (IDLE or poll once: news, timeout or wakeup)" },
 };
 
 static int

@@ -8,12 +8,17 @@
 #                     Maildir under $T/dc/mail owned by mail:mail
 #     exports IMAP_PORT (plain, STARTTLS offered), IMAPS_PORT (implicit
 #     TLS), DOVECOT_CA (its self-signed certificate for IP:127.0.0.1, to
-#     use as POSTDESK_CA_FILE) and DOVECOT_LOG
+#     use as POSTDESK_CA_FILE), DOVECOT_LOG and DOVECOT_RAWLOG
 #   stop_dovecot      stop it (the mail stays, a new start serves it again)
 #   imap_append FILE [FOLDER]   append FILE (default folder INBOX) as
 #                     "support", through Python's imaplib; prints nothing
 #   imap_count FOLDER number of messages in FOLDER (0 if it does not exist)
 #   imap_flags FOLDER flags of every message in FOLDER, one line each
+#   imap_rawlog       every command clients sent after login (Dovecot's
+#                     rawlog), since the last imap_rawlog_clear
+#
+# A second address, 127.0.0.2 (same ports), is a poorer server: no IDLE,
+# no MOVE, plaintext login allowed. For the client's fallbacks.
 #
 # Call start/stop at the top level of a script, not inside
 # test_expect_success: those run in a subshell, which would own the process.
@@ -25,8 +30,8 @@ DOVECOT_RUN=
 start_dovecot() {
 	local dc="$T/dc"
 
-	mkdir -p "$dc/state" "$dc/mail" || return 1
-	chown mail:mail "$dc/mail" || return 1
+	mkdir -p "$dc/state" "$dc/mail" "$dc/rawlog" || return 1
+	chown mail:mail "$dc/mail" "$dc/rawlog" || return 1
 	echo 'support:{PLAIN}secret' >"$dc/users"
 	if [ ! -f "$dc/cert.pem" ]; then
 		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
@@ -56,6 +61,10 @@ ssl = yes
 ssl_cert = <$dc/cert.pem
 ssl_key = <$dc/key.pem
 auth_mechanisms = plain login
+# A failed login (a test of a wrong password) must not slow down the
+# tests after it: no reply delay, no per-IP penalty for loopback.
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 mail_location = maildir:$dc/mail/%u
 default_internal_user = dovecot
 default_internal_group = dovecot
@@ -68,6 +77,11 @@ service imap-login {
   inet_listener imaps {
     port = $IMAPS_PORT
   }
+}
+# Every IMAP session after login, as the server saw it (*.in) and
+# answered (*.out): what tests check the client sent.
+protocol imap {
+  rawlog_dir = $dc/rawlog
 }
 # A poorer server on 127.0.0.2 (same ports), for the client's fallbacks:
 # no IDLE and no MOVE. Dovecot counts only 127.0.0.1 as secure.
@@ -89,7 +103,8 @@ EOF
 	"$DOVECOT_BIN" -F -c "$dc/dovecot.conf" </dev/null >"$dc/stdout" 2>&1 &
 	DOVECOT_PID=$!
 	PIDS="$PIDS $DOVECOT_PID"
-	export IMAP_PORT IMAPS_PORT DOVECOT_CA DOVECOT_LOG
+	DOVECOT_RAWLOG="$dc/rawlog"
+	export IMAP_PORT IMAPS_PORT DOVECOT_CA DOVECOT_LOG DOVECOT_RAWLOG
 	if ! wait_port "$IMAP_PORT" || ! wait_port "$IMAPS_PORT"; then
 		echo "start_dovecot: dovecot did not listen on $IMAP_PORT/$IMAPS_PORT" >&2
 		cat "$dc/stdout" "$DOVECOT_LOG" >&2 2>/dev/null
@@ -140,5 +155,9 @@ PY
 }
 
 imap_append() { dovecot_py_ append "$@"; }
+# What clients sent after login, every session since the last
+# imap_rawlog_clear (imap_append's and imap_count's included).
+imap_rawlog() { cat "$DOVECOT_RAWLOG"/*.in 2>/dev/null; }
+imap_rawlog_clear() { rm -f "$DOVECOT_RAWLOG"/*; }
 imap_count() { dovecot_py_ count "$1"; }
 imap_flags() { dovecot_py_ flags "$1"; }

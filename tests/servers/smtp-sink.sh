@@ -10,7 +10,8 @@
 #       --refuse  refuse recipients whose local part starts with "reject"
 #                 (550 5.1.1) or "defer" (451 4.2.1), and senders starting
 #                 with "reject" (553 5.7.1); everything else as usual
-#     exports SMTP_PORT, SINK_DIR (a Maildir: each mail is one file in
+#     listens on $SINK_PORT when set (a restart on the same port), else a
+#     free port; exports SMTP_PORT, SINK_DIR (a Maildir: each mail is one file in
 #     $SINK_DIR/new, with X-MailFrom, X-RcptTo and X-Peer headers added),
 #     SINK_CA (the certificate, with --tls or --smtps) and SINK_LOG (aiosmtpd's debug
 #     log: every command received).
@@ -35,7 +36,7 @@ start_smtp_sink() {
 		esac
 		shift
 	done
-	SMTP_PORT=$(free_port) || return 1
+	SMTP_PORT=${SINK_PORT:-$(free_port)} || return 1
 	SINK_DIR="$T/sink"
 	SINK_LOG="$T/sink.log"
 	SINK_CA=
