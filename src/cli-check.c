@@ -5,8 +5,30 @@
 #include <stdio.h>
 #include "cli.h"
 #include "error.h"
+#include "notice.h"
+#include "template.h"
 #include "util.h"
 #include "banned.h"
+
+/* Every template the gateway would use: the override directory and the
+ * installed ones, each problem as FILE:LINE. */
+static void
+check_templates(const config_t *cfg, GPtrArray *problems)
+{
+	g_autofree char *over = notice_template_dir(cfg);
+	g_autofree char *inst = notice_installed_dir("templates");
+	g_autoptr(GError) err = NULL;
+	g_autoptr(template_set_t) set = template_set_load(over, inst, &err);
+
+	if (set == NULL) {
+		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);
+
+		for (char **l = lines; *l != NULL; l++)
+			g_ptr_array_add(problems, g_strdup(*l));
+		return;
+	}
+	template_set_check(set, problems);
+}
 
 gboolean
 cli_check(cli_t *cli, int argc, char **argv, GError **error)
@@ -50,6 +72,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 				"exist yet (postdesk init creates it)", cfg->path,
 				config_line(cfg, "gateway", "secret_file"), cfg->secret_file));
 		}
+		check_templates(cfg, problems);
 		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
 			g_ptr_array_add(warnings, g_strdup_printf(
 				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "

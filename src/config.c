@@ -76,6 +76,7 @@ static const key_spec_t KEYS[] = {
 	{ S_SMTP, "tls", K_ENUM, FALSE, "starttls", G(smtp_tls), 0, 0, "starttls|tls|none" },
 	{ S_SMTP, "user", K_STRING, FALSE, NULL, G(smtp_user), 0, 0, NULL },
 	{ S_SMTP, "password_file", K_PATH, FALSE, NULL, G(smtp_password_file), 0, 0, NULL },
+	{ S_SMTP, "max_per_connection", K_INT, FALSE, "100", G(smtp_max_per_connection), 1, 100000, NULL },
 
 	{ S_LIMITS, "max_message_size", K_SIZE, FALSE, "50M", G(max_message_size), 0, 0, NULL },
 	{ S_LIMITS, "max_quarantine_size", K_SIZE, FALSE, "200M", G(max_quarantine_size), 0, 0, NULL },

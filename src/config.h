@@ -91,6 +91,7 @@ typedef struct config {
 	char *smtp_tls;
 	char *smtp_user;
 	char *smtp_password_file;
+	gint64 smtp_max_per_connection; /* mails over one connection, then a new one */
 	/* [limits] */
 	guint64 max_message_size;
 	guint64 max_quarantine_size;

@@ -14,61 +14,125 @@
 #include "util.h"
 #include "banned.h"
 
-/* One mail: mark sending, send, mark the outcome; each mark committed. */
-static gboolean
-flush_one(store_t *st, const config_t *cfg, const outbound_transport_t *tr,
-	  outbound_conn_t **conn, store_outbound_t *o, outbound_stats_t *stats,
-	  GError **error)
+/* Mail is sent in chunks: one transaction marks a chunk "sending", the
+ * mails go out over the connection, one transaction records what became
+ * of each. Two commits per chunk instead of two per mail; a crash resends
+ * at most the chunk in flight, each of its mails once more. */
+#define FLUSH_CHUNK 20
+
+typedef struct {
+	const config_t *cfg;
+	const outbound_transport_t *tr;
+	outbound_conn_t *conn;
+	guint on_conn;          /* mails sent over conn */
+	GError *down;           /* the connection failure that stops this flush */
+} flush_t;
+
+/* What became of one mail, decided in memory, recorded in the chunk's
+ * closing transaction. */
+typedef struct {
+	const char *state;      /* sent | queued | failed */
+	gint64 attempts, next_attempt, sent_at;
+	char *error;
+} outcome_t;
+
+static void
+send_one(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stats)
 {
 	g_auto(GStrv) rcpts = g_strsplit(o->rcpt, "\n", -1);
 	g_autoptr(GError) serr = NULL;
 	gint64 now = util_now();
-	gboolean ok;
+	gboolean permanent, sent;
 
-	if (!store_begin(st, error) ||
-	    !store_outbound_mark(st, o->id, "sending", o->attempts, o->next_attempt, 0, NULL,
-				 error) ||
-	    !store_commit(st, error))
-		return FALSE;
-	util_crash_point("outbound-marked-sending");
-	if (*conn == NULL)
-		*conn = tr->open(cfg, &serr);
-	ok = *conn != NULL &&
-	     tr->send(*conn, o->mail_from, (const char *const *)rcpts, o->bytes, &serr);
-	util_crash_point("outbound-sent");
-	if (!store_begin(st, error))
-		return FALSE;
-	if (ok) {
-		ok = store_outbound_mark(st, o->id, "sent", o->attempts + 1, o->next_attempt, now,
-					 NULL, error);
+	out->attempts = o->attempts;
+	out->next_attempt = o->next_attempt;
+	if (f->down != NULL) {
+		/* The server is unreachable: do not knock again for every mail. */
+		serr = g_error_copy(f->down);
+		sent = FALSE;
+	} else {
+		/* Relays limit mails per connection; so do we. */
+		if (f->conn != NULL && f->cfg->has_smtp &&
+		    f->on_conn >= (guint)f->cfg->smtp_max_per_connection) {
+			f->tr->close(f->conn);
+			f->conn = NULL;
+		}
+		if (f->conn == NULL) {
+			f->conn = f->tr->open(f->cfg, &serr);
+			f->on_conn = 0;
+		}
+		sent = f->conn != NULL &&
+		       f->tr->send(f->conn, o->mail_from, (const char *const *)rcpts, o->bytes,
+				   &serr);
+		util_crash_point("outbound-sent");
+		out->attempts++;
+		f->on_conn++;
+	}
+	if (sent) {
+		out->state = "sent";
+		out->sent_at = now;
 		stats->sent++;
 		log_debug("outbound", "mail %" G_GINT64_FORMAT " <%s> sent", o->id, o->message_id);
-	} else {
-		gboolean permanent = serr->domain == PD_ERROR && serr->code == PD_ERROR_INPUT;
-		gboolean too_old = now - o->created > cfg->retry_max_age;
-		gint64 attempts = o->attempts + 1;
-
-		/* A broken connection is not reused for the next mail. */
-		if (*conn != NULL && !permanent) {
-			tr->close(*conn);
-			*conn = NULL;
-		}
-		if (permanent || too_old) {
-			ok = store_outbound_mark(st, o->id, "failed", attempts, o->next_attempt, 0,
-						 serr->message, error);
-			stats->failed++;
-			log_warn("mail %" G_GINT64_FORMAT " <%s> failed for good: %s", o->id,
-				 o->message_id, serr->message);
-		} else {
-			gint64 next = now + outbound_backoff(o->attempts, g_random_double());
-
-			ok = store_outbound_mark(st, o->id, "queued", attempts, next, 0,
-						 serr->message, error);
-			stats->retried++;
-			log_info("mail %" G_GINT64_FORMAT " <%s> deferred (attempt %" G_GINT64_FORMAT
-				 "): %s", o->id, o->message_id, attempts, serr->message);
-		}
+		return;
 	}
+	permanent = serr->domain == PD_ERROR && serr->code == PD_ERROR_INPUT;
+	if (!permanent && f->conn != NULL) {
+		/* A broken connection is not reused for the next mail. */
+		f->tr->close(f->conn);
+		f->conn = NULL;
+	}
+	if (!permanent && f->down == NULL &&
+	    !(serr->domain == PD_ERROR && serr->code == PD_ERROR_TEMP && f->on_conn > 1))
+		f->down = g_error_copy(serr);
+	out->error = g_strdup(serr->message);
+	if (permanent || now - o->created > f->cfg->retry_max_age) {
+		out->state = "failed";
+		stats->failed++;
+		log_warn("mail %" G_GINT64_FORMAT " <%s> failed for good: %s", o->id, o->message_id,
+			 serr->message);
+	} else {
+		out->state = "queued";
+		out->next_attempt = now + outbound_backoff(o->attempts, g_random_double());
+		stats->retried++;
+		log_info("mail %" G_GINT64_FORMAT " <%s> deferred (attempt %" G_GINT64_FORMAT "): %s",
+			 o->id, o->message_id, out->attempts, serr->message);
+	}
+}
+
+/* Send CHUNK (store_outbound_t*): mark, send, record. A chunk of mail
+ * left "sending" by a crash (RECOVER) is marked in doubt first. */
+static gboolean
+flush_chunk(store_t *st, flush_t *f, GPtrArray *chunk, gboolean recover,
+	    outbound_stats_t *stats, GError **error)
+{
+	outcome_t out[FLUSH_CHUNK] = { { 0 } };
+	gboolean ok = store_begin(st, error);
+
+	for (guint i = 0; ok && i < chunk->len; i++) {
+		store_outbound_t *o = chunk->pdata[i];
+
+		ok = store_outbound_mark(st, o->id, "sending", o->attempts, o->next_attempt, 0,
+					 NULL, error) &&
+		     (!recover || store_outbound_set_doubt(st, o->id, error));
+	}
+	if (!ok) {
+		store_rollback(st);
+		return FALSE;
+	}
+	if (!store_commit(st, error))
+		return FALSE;
+	util_crash_point("outbound-marked-sending");
+	for (guint i = 0; i < chunk->len; i++)
+		send_one(f, chunk->pdata[i], &out[i], stats);
+	ok = store_begin(st, error);
+	for (guint i = 0; ok && i < chunk->len; i++) {
+		store_outbound_t *o = chunk->pdata[i];
+
+		ok = store_outbound_mark(st, o->id, out[i].state, out[i].attempts,
+					 out[i].next_attempt, out[i].sent_at, out[i].error, error);
+	}
+	for (guint i = 0; i < chunk->len; i++)
+		g_free(out[i].error);
 	if (!ok) {
 		store_rollback(st);
 		return FALSE;
@@ -98,12 +162,51 @@ flush_lock(const config_t *cfg, GError **error)
 	return fd;
 }
 
+/* Mail still "sending" was in flight when a flusher died (we hold the
+ * lock, so none is running): the server may or may not have it. Each is
+ * resent once, alone, marked in doubt; one found in doubt again was
+ * interrupted twice and is not sent a third time, but marked failed for
+ * an operator to look at ("postdesk queue --retry ID"). */
+static gboolean
+flush_recover(store_t *st, flush_t *f, outbound_stats_t *stats, GError **error)
+{
+	g_autoptr(GPtrArray) left = store_outbound_due(st, util_now(), TRUE, G_MAXINT, error);
+
+	if (left == NULL)
+		return FALSE;
+	for (guint i = 0; i < left->len; i++) {
+		store_outbound_t *o = left->pdata[i];
+		g_autoptr(GPtrArray) one = g_ptr_array_new();
+
+		if (o->in_doubt) {
+			if (!store_begin(st, error) ||
+			    !store_outbound_mark(st, o->id, "failed", o->attempts, o->next_attempt, 0,
+						 "two sending attempts were interrupted; not sent a "
+						 "third time (it may have arrived): postdesk queue "
+						 "--retry sends it again",
+						 error)) {
+				store_rollback(st);
+				return FALSE;
+			}
+			if (!store_commit(st, error))
+				return FALSE;
+			stats->failed++;
+			log_warn("mail %" G_GINT64_FORMAT " <%s> in doubt after two interrupted "
+				 "attempts: not resent", o->id, o->message_id);
+			continue;
+		}
+		g_ptr_array_add(one, o);
+		if (!flush_chunk(st, f, one, TRUE, stats, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 outbound_flush(store_t *st, const config_t *cfg, guint limit, outbound_stats_t *stats,
 	       GError **error)
 {
-	const outbound_transport_t *tr = outbound_transport_for(cfg);
-	outbound_conn_t *conn = NULL;
+	flush_t f = { .cfg = cfg, .tr = outbound_transport_for(cfg) };
 	gboolean ok = TRUE;
 	guint done = 0;
 	GError *local = NULL;
@@ -119,26 +222,25 @@ outbound_flush(store_t *st, const config_t *cfg, guint limit, outbound_stats_t *
 		g_propagate_error(error, local);
 		return FALSE;
 	}
-	/* Mail left "sending" by a crash is due again: it may be resent once. */
-	for (gboolean first = TRUE; ok; first = FALSE) {
-		g_autoptr(GPtrArray) due = store_outbound_due(st, util_now(), first, 100, error);
+	ok = flush_recover(st, &f, stats, error);
+	while (ok) {
+		guint want = limit > 0 ? MIN(FLUSH_CHUNK, limit - done) : FLUSH_CHUNK;
+		g_autoptr(GPtrArray) due = store_outbound_due(st, util_now(), FALSE, want, error);
 
-		if (due == NULL)
+		if (due == NULL) {
 			ok = FALSE;
-		else if (due->len == 0)
 			break;
-		for (guint i = 0; ok && due != NULL && i < due->len; i++) {
-			ok = flush_one(st, cfg, tr, &conn, due->pdata[i], stats, error);
-			if (limit > 0 && ++done >= limit)
-				goto out;
 		}
-		/* Everything due was tried; retried mail is due later. */
-		if (due != NULL && due->len < 100)
+		if (due->len == 0)
+			break;
+		ok = flush_chunk(st, &f, due, FALSE, stats, error);
+		done += due->len;
+		if ((limit > 0 && done >= limit) || due->len < want)
 			break;
 	}
-out:
-	if (conn != NULL)
-		tr->close(conn);
+	if (f.conn != NULL)
+		f.tr->close(f.conn);
+	g_clear_error(&f.down);
 	close(lock);
 	return ok;
 }

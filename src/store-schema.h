@@ -169,6 +169,10 @@ static const char *const STORE_MIGRATIONS[] = {
 	"  INSERT INTO messages_fts(messages_fts, rowid, subject, text)"
 	"    VALUES ('delete', old.id, old.subject, old.text);"
 	"END;",
+
+	/* 2: a mail resent after a crash is "in doubt": if the resend is
+	 * interrupted too, it is not sent a third time. */
+	"ALTER TABLE outbound ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;",
 };
 
 #endif

@@ -1067,7 +1067,7 @@ store_outbound_add(store_t *st, const store_outbound_t *o, GError **error)
 
 #define OUTBOUND_COLUMNS \
 	"id, ticket_id, message_id, template, mail_from, rcpt, bytes, state, " \
-	"attempts, created, next_attempt, sent_at, last_error FROM outbound"
+	"attempts, created, next_attempt, sent_at, last_error, in_doubt FROM outbound"
 
 static store_outbound_t *
 outbound_from_row(sqlite3_stmt *s)
@@ -1087,6 +1087,7 @@ outbound_from_row(sqlite3_stmt *s)
 	o->next_attempt = sqlite3_column_int64(s, 10);
 	o->sent_at = sqlite3_column_int64(s, 11);
 	o->last_error = col_text(s, 12);
+	o->in_doubt = sqlite3_column_int(s, 13) != 0;
 	return o;
 }
 
@@ -1095,7 +1096,7 @@ store_outbound_due(store_t *st, gint64 now, gboolean include_sending, guint limi
 		   GError **error)
 {
 	sqlite3_stmt *s = store_query(st,
-				      "SELECT " OUTBOUND_COLUMNS " WHERE (state = 'queued' "
+				      "SELECT " OUTBOUND_COLUMNS " WHERE (NOT ?2 AND state = 'queued' "
 				      "AND next_attempt <= ?1) OR (?2 AND state = 'sending') "
 				      "ORDER BY id LIMIT ?3",
 				      error, "iii", now, (gint64)include_sending, (gint64)limit);
@@ -1142,7 +1143,8 @@ gint64
 store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error)
 {
 	if (!store_exec(st,
-			"UPDATE outbound SET state = 'queued', next_attempt = ?, attempts = 0 "
+			"UPDATE outbound SET state = 'queued', next_attempt = ?, attempts = 0, "
+			"in_doubt = 0 "
 			"WHERE state = 'failed' AND (?2 = 0 OR id = ?2)",
 			error, "ii", now, id))
 		return -1;
@@ -1159,4 +1161,10 @@ store_outbound_by_message_id(store_t *st, const char *message_id, GError **error
 						  (GDestroyNotify)store_outbound_free, error);
 
 	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
+}
+
+gboolean
+store_outbound_set_doubt(store_t *st, gint64 id, GError **error)
+{
+	return store_exec(st, "UPDATE outbound SET in_doubt = 1 WHERE id = ?", error, "i", id);
 }

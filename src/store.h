@@ -196,6 +196,7 @@ typedef struct {
 	gint64 attempts;
 	gint64 created, next_attempt, sent_at;
 	char *last_error;
+	gboolean in_doubt;    /* resent after an interrupted attempt */
 } store_outbound_t;
 void store_outbound_free(store_outbound_t *o);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_outbound_t, store_outbound_free)
@@ -204,7 +205,7 @@ gint64 store_outbound_add(store_t *st, const store_outbound_t *o, GError **error
  * there is none. */
 store_outbound_t *store_outbound_by_message_id(store_t *st, const char *message_id,
 					       GError **error);
-/* Queued mail due at NOW (and, with INCLUDE_SENDING, mail left in
+/* Queued mail due at NOW (with INCLUDE_SENDING only mail left in
  * "sending" by a crash), oldest first, at most LIMIT. */
 GPtrArray *store_outbound_due(store_t *st, gint64 now, gboolean include_sending,
 			      guint limit, GError **error);
@@ -214,6 +215,8 @@ gboolean store_outbound_mark(store_t *st, gint64 id, const char *state,
 			     gint64 attempts, gint64 next_attempt, gint64 sent_at,
 			     const char *last_error, GError **error);
 gint64 store_outbound_count(store_t *st, const char *state, GError **error);
+/* Mark mail ID in doubt: it is being resent after an interrupted attempt. */
+gboolean store_outbound_set_doubt(store_t *st, gint64 id, GError **error);
 /* Make failed mail ID (0: every failed mail) queued and due at NOW.
  * Returns how many rows changed, -1 on error. */
 gint64 store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error);

@@ -134,4 +134,11 @@ test_expect_success 'secret file readable by others is a problem' '
 	{ pd check 2>err; test $? = 78; } && test_grep "secret_file: .*chmod 600" err &&
 	chmod 600 "$T/secret"
 '
+test_expect_success 'check reports a broken template with FILE:LINE' '
+	setup_gateway && mkdir -p templates &&
+	printf "From: {{gateway.support_address}}\nSubject: {{ticket.subjekt}}\n\nHello {{#ticket.id}}\n" >templates/ack.tmpl &&
+	{ pd check 2>err; test $? = 78; } &&
+	test_grep "templates/ack.tmpl:[0-9]*:" err &&
+	rm -r templates && pd check >out && test_grep OK out
+'
 test_done
