@@ -67,6 +67,8 @@ gboolean cli_import(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_ticket(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_message(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_quarantine(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_run(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_status(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_queue(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_backup(cli_t *cli, int argc, char **argv, GError **error);
 #endif

@@ -7,6 +7,7 @@
 
 static const cli_net_command_t NET_COMMANDS[] = {
 	{ "queue", cli_queue },
+	{ "run", cli_run },
 	{ NULL, NULL },
 };
 

@@ -1168,3 +1168,88 @@ store_outbound_set_doubt(store_t *st, gint64 id, GError **error)
 {
 	return store_exec(st, "UPDATE outbound SET in_doubt = 1 WHERE id = ?", error, "i", id);
 }
+
+/* Sources */
+
+void
+store_source_free(store_source_t *s)
+{
+	if (s == NULL)
+		return;
+	g_free(s->name);
+	g_free(s->last_error);
+	g_free(s);
+}
+
+static store_source_t *
+source_from_row(sqlite3_stmt *s)
+{
+	store_source_t *src = g_new0(store_source_t, 1);
+
+	src->name = col_text(s, 0);
+	src->uidvalidity = sqlite3_column_int64(s, 1);
+	src->last_uid = sqlite3_column_int64(s, 2);
+	src->last_contact = sqlite3_column_int64(s, 3);
+	src->last_error = col_text(s, 4);
+	return src;
+}
+
+store_source_t *
+store_source_get(store_t *st, const char *name, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT name, uidvalidity, last_uid, last_contact, last_error "
+				      "FROM sources WHERE name = ?",
+				      error, "s", name);
+	g_autoptr(GPtrArray) rows = store_collect(st, s,
+						  (gpointer (*)(sqlite3_stmt *))source_from_row,
+						  (GDestroyNotify)store_source_free, error);
+
+	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
+}
+
+GPtrArray *
+store_source_list(store_t *st, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT name, uidvalidity, last_uid, last_contact, last_error "
+				      "FROM sources ORDER BY name",
+				      error, "");
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))source_from_row,
+			     (GDestroyNotify)store_source_free, error);
+}
+
+gboolean
+store_source_update(store_t *st, const char *name, gint64 uidvalidity, gint64 last_uid,
+		    gint64 now, const char *last_error, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO sources (name, uidvalidity, last_uid, last_contact, last_error) "
+			  "VALUES (?1, CASE WHEN ?2 >= 0 THEN ?2 END, CASE WHEN ?3 >= 0 THEN ?3 END, "
+			  "?4, ?5) ON CONFLICT(name) DO UPDATE SET "
+			  "uidvalidity = CASE WHEN ?2 >= 0 THEN ?2 ELSE uidvalidity END, "
+			  "last_uid = CASE WHEN ?3 >= 0 THEN ?3 ELSE last_uid END, "
+			  "last_contact = ?4, last_error = ?5",
+			  error, "siiis", name, uidvalidity, last_uid, now, last_error);
+}
+
+gboolean
+store_source_uid_taken(store_t *st, const char *name, gint64 uidvalidity, gint64 uid)
+{
+	return store_scalar(st, store_query(st,
+					    "SELECT 1 FROM source_uids WHERE source = ? AND "
+					    "uidvalidity = ? AND uid = ?",
+					    NULL, "sii", name, uidvalidity, uid),
+			    0, NULL) == 1;
+}
+
+gboolean
+store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity, gint64 uid,
+		     gint64 now, GError **error)
+{
+	return store_exec(st,
+			  "INSERT OR IGNORE INTO source_uids (source, uidvalidity, uid, taken) "
+			  "VALUES (?,?,?,?)",
+			  error, "siii", name, uidvalidity, uid, now);
+}

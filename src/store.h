@@ -178,6 +178,29 @@ GPtrArray *store_quarantine_list(store_t *st, const char *state, GError **error)
 gboolean store_quarantine_set_state(store_t *st, gint64 id, const char *state,
 				    GError **error);
 
+/* Sources of mail (IMAP accounts): their UIDVALIDITY, the last UID taken,
+ * the last contact and error, for resuming and for postdesk status. */
+typedef struct {
+	char *name;           /* "imap:NAME" */
+	gint64 uidvalidity, last_uid, last_contact;
+	char *last_error;
+} store_source_t;
+void store_source_free(store_source_t *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_source_t, store_source_free)
+/* NULL (no error) when the source was never seen. */
+store_source_t *store_source_get(store_t *st, const char *name, GError **error);
+GPtrArray *store_source_list(store_t *st, GError **error);
+/* Record contact (and LAST_ERROR, NULL when fine); UIDVALIDITY and
+ * LAST_UID when not negative. */
+gboolean store_source_update(store_t *st, const char *name, gint64 uidvalidity,
+			     gint64 last_uid, gint64 now, const char *last_error,
+			     GError **error);
+/* Whether UID of SOURCE under UIDVALIDITY was taken; record one taken. */
+gboolean store_source_uid_taken(store_t *st, const char *name, gint64 uidvalidity,
+				gint64 uid);
+gboolean store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity,
+			      gint64 uid, gint64 now, GError **error);
+
 /* Automatic replies: how many went to ADDRESS since SINCE; record one. */
 gint64 store_auto_reply_count(store_t *st, const char *address, gint64 since,
 			      GError **error);

@@ -291,17 +291,22 @@ util_crash_point(const char *name)
 	static gint64 target = -1;
 	static gint64 count;
 	static gboolean trace;
+	static const char *target_name;
 
 	if (target < 0) {
 		const char *at = g_getenv("POSTDESK_CRASH_AT");
 
 		target = at != NULL ? g_ascii_strtoll(at, NULL, 10) : 0;
+		/* A name instead of a number: the first time that point is hit. */
+		if (at != NULL && target == 0 && *at != '\0' && !g_ascii_isdigit(*at))
+			target_name = at;
 		trace = g_getenv("POSTDESK_CRASH_TRACE") != NULL;
 	}
 	count++;
 	if (trace)
 		fprintf(stderr, "crash-point %" G_GINT64_FORMAT " %s\n", count, name);
-	if (target > 0 && count == target) {
+	if ((target > 0 && count == target) ||
+	    (target_name != NULL && strcmp(target_name, name) == 0)) {
 		fprintf(stderr, "postdesk: crash point %" G_GINT64_FORMAT " (%s)\n",
 			count, name);
 		kill(getpid(), SIGKILL);

@@ -43,7 +43,8 @@ char *util_sha256_hex(const void *data, gsize len);
 
 /* Crash tests: when built with PD_CRASH_POINTS and POSTDESK_CRASH_AT=N is
  * set, the N-th call (counted over the process) kills the process with
- * SIGKILL. NAME says where, for POSTDESK_CRASH_TRACE=1. */
+ * SIGKILL; POSTDESK_CRASH_AT=NAME kills it at the first call named NAME.
+ * POSTDESK_CRASH_TRACE=1 prints every call's number and name. */
 void util_crash_point(const char *name);
 
 /* Normalise a mail address: trim, strip <>, lower-case the domain (the

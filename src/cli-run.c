@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT
+ * cli-run.c: postdesk run [--once] — the daemon: every [imap:NAME]
+ * account and the outbound queue (LMTP and the SLA and digest timers
+ * join later).
+ *
+ * One thread per IMAP account, each with its own SQLite connection and
+ * ingest pipeline; the main thread sends the outbound queue whenever a
+ * worker has committed mail, and at least every 30 seconds. A message is
+ * taken in one transaction that also records (account, UIDVALIDITY, UID);
+ * only after the commit is it moved (or flagged), so a crash in between
+ * leaves it in the INBOX, where the next pass recognises it as taken and
+ * only moves it. SIGTERM/SIGINT finish the message in hand and exit 0;
+ * SIGHUP loads the config again and, when it is valid, restarts the
+ * workers with it (a broken one is logged and the old one kept). */
+#include "autodefs.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "error.h"
+#include "imap.h"
+#include "ingest.h"
+#include "log.h"
+#include "outbound.h"
+#include "util.h"
+#include "banned.h"
+
+#define RUN_FETCH_BATCH 200
+#define RUN_FLUSH_EVERY_MS 30000
+#define RUN_BACKOFF_MAX 300
+
+/* Signals land in pipes: STOP stays readable once written (every thread
+ * polls it, nobody reads it), WAKE is drained by the main loop. */
+static int stop_pipe[2] = { -1, -1 };
+static int wake_pipe[2] = { -1, -1 };
+static volatile sig_atomic_t got_stop, got_hup;
+
+static void
+on_signal(int sig)
+{
+	int saved = errno;
+	char c = (char)sig;
+
+	/* A full pipe already wakes its reader: a failed write is fine. */
+	if (sig == SIGHUP) {
+		got_hup = 1;
+		(void)!write(wake_pipe[1], &c, 1);
+	} else if (!got_stop) {
+		got_stop = 1;
+		(void)!write(stop_pipe[1], &c, 1);
+	}
+	errno = saved;
+}
+
+static void
+wake_main(void)
+{
+	char c = 'w';
+
+	if (write(wake_pipe[1], &c, 1) < 0 && errno != EAGAIN)
+		log_warn_errno("waking the main loop");
+}
+
+/* One account's worker: everything it owns. */
+typedef struct {
+	const config_t *cfg;
+	const config_imap_t *acct;
+	char *source;         /* "imap:NAME" */
+	int stop_fd;          /* readable: stop (the global stop or a reload) */
+	gboolean once;
+	GThread *thread;
+} worker_t;
+
+static gboolean
+stopping(const worker_t *w)
+{
+	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
+
+	return got_stop || poll(&p, 1, 0) > 0;
+}
+
+/* Sleep MS or until told to stop; FALSE when told to stop. */
+static gboolean
+pause_ms(const worker_t *w, int ms)
+{
+	struct pollfd p = { .fd = w->stop_fd, .events = POLLIN };
+
+	return poll(&p, 1, ms) == 0 && !got_stop;
+}
+
+/* Take one fetched message: ingest it with its UID in one transaction,
+ * then move or flag it. A message seen before is only moved. */
+static gboolean
+take(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidvalidity,
+     const imap_msg_t *m, GError **error)
+{
+	ingest_result_t res = { 0 };
+	ingest_opts_t opts = { .source = w->source, .group = w->acct->group };
+	const char *folder = w->acct->processed;
+	gboolean ok;
+
+	if (!store_source_uid_taken(st, w->source, uidvalidity, m->uid)) {
+		if (m->data == NULL) {
+			g_set_error(error, PD_ERROR, PD_ERROR_INPUT,
+				    "UID %u is %" G_GSIZE_FORMAT " bytes, over the cap", m->uid,
+				    m->size);
+			log_warn("%s: %s: moved to %s", w->source, (*error)->message,
+				 w->acct->quarantine);
+			g_clear_error(error);
+			return imap_done(c, m->uid, w->acct->quarantine, error);
+		}
+		if (!store_begin(st, error))
+			return FALSE;
+		ok = ingest_message(ing, g_bytes_get_data(m->data, NULL), g_bytes_get_size(m->data),
+				    &opts, &res, error) &&
+		     store_source_uid_add(st, w->source, uidvalidity, m->uid, util_now(), error) &&
+		     store_source_update(st, w->source, uidvalidity, m->uid, util_now(), NULL,
+					 error);
+		if (!ok) {
+			store_rollback(st);
+			ingest_result_clear(&res);
+			return FALSE;
+		}
+		util_crash_point("run-before-commit");
+		if (!store_commit(st, error)) {
+			ingest_result_clear(&res);
+			return FALSE;
+		}
+		util_crash_point("run-committed");
+		if (res.outcome == INGEST_QUARANTINED)
+			folder = w->acct->quarantine;
+		if (res.outcome == INGEST_NEW || res.outcome == INGEST_FOLLOWUP)
+			log_info("%s: UID %u: ticket %" G_GINT64_FORMAT " (%s)", w->source, m->uid,
+				 res.ticket, res.outcome == INGEST_NEW ? "new" : "follow-up");
+		ingest_result_clear(&res);
+		wake_main();
+	}
+	return imap_done(c, m->uid, folder, error);
+}
+
+/* One connection's life: resume, take the backlog, wait for news. FALSE
+ * with the error that ended it. */
+static gboolean
+session(worker_t *w, store_t *st, ingest_t *ing, GError **error)
+{
+	g_autoptr(store_source_t) src = store_source_get(st, w->source, error);
+	imap_conn_t *c;
+	guint32 uidvalidity, from;
+	gboolean ok = TRUE;
+
+	if (error != NULL && *error != NULL)
+		return FALSE;
+	c = imap_connect(w->acct, error);
+	if (c == NULL)
+		return FALSE;
+	imap_set_wakeup_fd(c, w->stop_fd);
+	uidvalidity = imap_uidvalidity(c);
+	log_info("%s: connected (UIDVALIDITY %u, %s)", w->source, uidvalidity,
+		 w->acct->idle && imap_has_idle(c) ? "IDLE" : "polling");
+	if (src != NULL && src->uidvalidity != (gint64)uidvalidity && src->uidvalidity != 0)
+		log_warn("%s: UIDVALIDITY changed from %" G_GINT64_FORMAT " to %u: reading the "
+			 "mailbox again (what was taken is recognised as duplicate)",
+			 w->source, src->uidvalidity, uidvalidity);
+	/* Moving mail: what is still in the INBOX is either new or taken and
+	 * not yet moved (a crash), so read it all. Flagging: resume after the
+	 * last UID taken. */
+	from = w->acct->processed == NULL && src != NULL && src->uidvalidity == uidvalidity
+		       ? (guint32)src->last_uid + 1
+		       : 1;
+	if (!store_source_update(st, w->source, uidvalidity, -1, util_now(), NULL, error))
+		ok = FALSE;
+	while (ok && !stopping(w)) {
+		g_autoptr(GPtrArray) msgs = imap_fetch_since(c, from, RUN_FETCH_BATCH, error);
+
+		if (msgs == NULL) {
+			ok = FALSE;
+			break;
+		}
+		for (guint i = 0; ok && i < msgs->len && !stopping(w); i++) {
+			const imap_msg_t *m = msgs->pdata[i];
+
+			ok = take(w, st, ing, c, uidvalidity, m, error);
+			from = m->uid + 1;
+		}
+		if (!ok || msgs->len == RUN_FETCH_BATCH)
+			continue;
+		if (w->once)
+			break;
+		/* IDLE is re-issued by imap_wait within RFC 2177's 29 minutes. */
+		ok = imap_wait(c, w->acct->idle ? 25 * 60 * 1000 : (int)w->acct->poll_interval * 1000,
+			       error);
+	}
+	imap_close(c);
+	return ok;
+}
+
+static gpointer
+worker_main(gpointer data)
+{
+	worker_t *w = data;
+	g_autoptr(GError) error = NULL;
+	g_autoptr(store_t) st = store_open(w->cfg->database, FALSE, &error);
+	g_autoptr(ingest_t) ing = st ? ingest_new(w->cfg, st, &error) : NULL;
+	gint64 backoff = 1;
+
+	if (ing == NULL) {
+		log_error("%s: %s", w->source, error->message);
+		return GINT_TO_POINTER(FALSE);
+	}
+	while (!stopping(w)) {
+		if (session(w, st, ing, &error)) {
+			if (w->once)
+				return GINT_TO_POINTER(TRUE);
+			continue;
+		}
+		if (stopping(w))
+			break;
+		store_source_update(st, w->source, -1, -1, util_now(), error->message, NULL);
+		if (w->once) {
+			log_error("%s: %s", w->source, error->message);
+			return GINT_TO_POINTER(FALSE);
+		}
+		/* Back off with jitter so a server coming back is not hammered by
+		 * every account at once, and a wrong password is not retried in a
+		 * loop. */
+		{
+			gint64 wait = backoff + g_random_int_range(0, (gint32)backoff / 2 + 1);
+
+			log_warn("%s: %s; trying again in %" G_GINT64_FORMAT " s", w->source,
+				 error->message, wait);
+			g_clear_error(&error);
+			if (!pause_ms(w, (int)wait * 1000))
+				break;
+			backoff = MIN(backoff * 2, RUN_BACKOFF_MAX);
+		}
+	}
+	log_info("%s: stopped", w->source);
+	return GINT_TO_POINTER(TRUE);
+}
+
+/* The workers of one config generation, sharing a stop pipe. */
+typedef struct {
+	GPtrArray *workers;
+	int stop[2];
+} crew_t;
+
+static void
+crew_start(crew_t *crew, const config_t *cfg, gboolean once)
+{
+	crew->workers = g_ptr_array_new();
+	if (pipe2(crew->stop, O_CLOEXEC) != 0)
+		g_error("pipe: %s", g_strerror(errno));
+	for (guint i = 0; i < cfg->imap->len; i++) {
+		worker_t *w = g_new0(worker_t, 1);
+
+		w->cfg = cfg;
+		w->acct = cfg->imap->pdata[i];
+		w->source = g_strdup_printf("imap:%s", w->acct->name);
+		/* The crew's pipe: written on SIGTERM and on a reload. */
+		w->stop_fd = crew->stop[0];
+		w->once = once;
+		w->thread = g_thread_new(w->source, worker_main, w);
+		g_ptr_array_add(crew->workers, w);
+	}
+}
+
+/* Stop (when STOP) and join every worker; TRUE when all ended well. */
+static gboolean
+crew_join(crew_t *crew, gboolean stop)
+{
+	gboolean ok = TRUE;
+	char c = 's';
+
+	if (stop && write(crew->stop[1], &c, 1) < 0)
+		log_warn_errno("stopping the workers");
+	for (guint i = 0; i < crew->workers->len; i++) {
+		worker_t *w = crew->workers->pdata[i];
+
+		ok = GPOINTER_TO_INT(g_thread_join(w->thread)) && ok;
+		g_free(w->source);
+		g_free(w);
+	}
+	g_ptr_array_unref(crew->workers);
+	close(crew->stop[0]);
+	close(crew->stop[1]);
+	return ok;
+}
+
+static gboolean
+flush(store_t *st, const config_t *cfg)
+{
+	outbound_stats_t stats;
+	g_autoptr(GError) error = NULL;
+
+	if (!outbound_flush(st, cfg, 0, &stats, &error)) {
+		log_warn("outbound queue: %s", error->message);
+		return FALSE;
+	}
+	if (stats.sent + stats.retried + stats.failed > 0)
+		log_info("outbound: sent %u, deferred %u, failed %u", stats.sent, stats.retried,
+			 stats.failed);
+	return TRUE;
+}
+
+static void
+drain(int fd)
+{
+	char buf[64];
+
+	while (read(fd, buf, sizeof buf) > 0)
+		;
+}
+
+gboolean
+cli_run(cli_t *cli, int argc, char **argv, GError **error)
+{
+	gboolean once = FALSE, ok = TRUE;
+	crew_t crew;
+	struct sigaction sa = { 0 };
+	GOptionEntry entries[] = {
+		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
+		  "one pass of every job (IMAP accounts, outbound queue), then exit", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+
+	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
+			       "The daemon: watch the IMAP accounts (IDLE or polling), send the "
+			       "outbound queue.\nSIGTERM stops after the message in hand; SIGHUP "
+			       "reloads the configuration.",
+			       error))
+		return FALSE;
+	if (argc != 1) {
+		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "run takes no arguments");
+		return FALSE;
+	}
+	if (pipe2(stop_pipe, O_CLOEXEC) != 0 || pipe2(wake_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_INTERNAL, "pipe: %s", g_strerror(errno));
+		return FALSE;
+	}
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	log_info("run: %u IMAP account%s, outbound via %s%s", cli->cfg->imap->len,
+		 cli->cfg->imap->len == 1 ? "" : "s", cli->cfg->has_smtp ? "SMTP" : "the spool",
+		 once ? " (once)" : "");
+	crew_start(&crew, cli->cfg, once);
+	if (once) {
+		ok = crew_join(&crew, FALSE);
+		ok = flush(cli->st, cli->cfg) && ok;
+		if (!ok)
+			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
+				    "run --once: some jobs failed (see above)");
+		return ok;
+	}
+	flush(cli->st, cli->cfg);
+	while (!got_stop) {
+		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
+				       { .fd = wake_pipe[0], .events = POLLIN } };
+
+		if (poll(p, 2, RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
+			log_warn_errno("poll");
+		if (got_stop)
+			break;
+		drain(wake_pipe[0]);
+		if (got_hup) {
+			g_autoptr(GPtrArray) warnings = g_ptr_array_new_with_free_func(g_free);
+			g_autoptr(GError) cerr = NULL;
+			config_t *fresh;
+
+			got_hup = 0;
+			fresh = config_load(cli->config_path, warnings, &cerr);
+			if (fresh == NULL) {
+				log_error("SIGHUP: %s: keeping the running configuration",
+					  cerr->message);
+			} else {
+				log_info("SIGHUP: configuration reloaded, restarting the accounts");
+				crew_join(&crew, TRUE);
+				config_free(cli->cfg);
+				cli->cfg = fresh;
+				crew_start(&crew, cli->cfg, FALSE);
+			}
+		}
+		flush(cli->st, cli->cfg);
+	}
+	log_info("run: stopping");
+	/* The workers poll their crew's pipe; tell them too. */
+	ok = crew_join(&crew, TRUE);
+	flush(cli->st, cli->cfg);
+	log_info("run: stopped");
+	return TRUE;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT
+ * cli-status.c: postdesk status [--json] — per IMAP account the last UID
+ * taken, last contact and last error; the queue and the quarantine. */
+#include "autodefs.h"
+#include <stdio.h>
+#include "cli.h"
+#include "error.h"
+#include "json.h"
+#include "banned.h"
+
+gboolean
+cli_status(cli_t *cli, int argc, char **argv, GError **error)
+{
+	gboolean as_json = FALSE;
+	g_autoptr(GPtrArray) sources = NULL;
+	g_autoptr(GPtrArray) held = NULL;
+	const char *states[] = { "queued", "sending", "failed", "sent" };
+	gint64 counts[G_N_ELEMENTS(states)];
+	GOptionEntry entries[] = {
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "one JSON object", NULL },
+		G_OPTION_ENTRY_NULL
+	};
+
+	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
+			       "Accounts (last UID, last contact, last error), the outbound "
+			       "queue and the quarantine.",
+			       error))
+		return FALSE;
+	sources = store_source_list(cli->st, error);
+	held = sources ? store_quarantine_list(cli->st, "held", error) : NULL;
+	if (held == NULL)
+		return FALSE;
+	for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
+		if ((counts[i] = store_outbound_count(cli->st, states[i], error)) < 0)
+			return FALSE;
+	if (as_json) {
+		g_autoptr(GString) out = g_string_new(NULL);
+		g_autoptr(json_t) j = json_new(out, FALSE);
+
+		json_begin_object(j);
+		json_key(j, "accounts");
+		json_begin_array(j);
+		for (guint i = 0; i < cli->cfg->imap->len; i++) {
+			const config_imap_t *a = cli->cfg->imap->pdata[i];
+			g_autofree char *name = g_strdup_printf("imap:%s", a->name);
+			store_source_t *s = NULL;
+
+			for (guint k = 0; k < sources->len && s == NULL; k++)
+				if (g_strcmp0(((store_source_t *)sources->pdata[k])->name, name) == 0)
+					s = sources->pdata[k];
+			json_begin_object(j);
+			json_key(j, "name");
+			json_string(j, a->name);
+			json_key(j, "uidvalidity");
+			if (s && s->uidvalidity)
+				json_int(j, s->uidvalidity);
+			else
+				json_null(j);
+			json_key(j, "last_uid");
+			if (s && s->last_uid)
+				json_int(j, s->last_uid);
+			else
+				json_null(j);
+			json_key(j, "last_contact");
+			json_time(j, s ? s->last_contact : 0);
+			json_key(j, "last_error");
+			json_string(j, s ? s->last_error : NULL);
+			json_end_object(j);
+		}
+		json_end_array(j);
+		json_key(j, "queue");
+		json_begin_object(j);
+		for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
+			json_key(j, states[i]);
+			json_int(j, counts[i]);
+		}
+		json_end_object(j);
+		json_key(j, "quarantine_held");
+		json_int(j, held->len);
+		json_end_object(j);
+		g_string_append_c(out, '\n');
+		fputs(out->str, stdout);
+		return TRUE;
+	}
+	for (guint i = 0; i < cli->cfg->imap->len; i++) {
+		const config_imap_t *a = cli->cfg->imap->pdata[i];
+		g_autofree char *name = g_strdup_printf("imap:%s", a->name);
+		store_source_t *s = NULL;
+		g_autofree char *when = NULL;
+
+		for (guint k = 0; k < sources->len && s == NULL; k++)
+			if (g_strcmp0(((store_source_t *)sources->pdata[k])->name, name) == 0)
+				s = sources->pdata[k];
+		when = s ? json_format_time(s->last_contact) : NULL;
+		printf("account %-12s last UID %-8" G_GINT64_FORMAT " last contact %s%s%s\n",
+		       a->name, s ? s->last_uid : 0, when ? when : "never",
+		       s && s->last_error ? "  error: " : "",
+		       s && s->last_error ? s->last_error : "");
+	}
+	printf("queue: %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT " sending, %"
+	       G_GINT64_FORMAT " failed, %" G_GINT64_FORMAT " sent\n",
+	       counts[0], counts[1], counts[2], counts[3]);
+	printf("quarantine: %u held\n", held->len);
+	return TRUE;
+}

@@ -1,0 +1,108 @@
+#!/bin/bash
+# t6100: postdesk run against a real Dovecot: messages present before the
+# start and appended while it idles become tickets, land in Processed,
+# acks go out; status shows the account; SIGHUP with a broken config keeps
+# the old one; SIGTERM exits 0; a restart resumes without duplicates;
+# SIGKILL at every step loses nothing and doubles nothing; a wrong
+# password is retried with backoff, not hammered.
+. "$(dirname "$0")/lib.sh"
+. "$top_srcdir/tests/servers/dovecot.sh"
+test_require test -x /usr/sbin/dovecot
+test_require test "$(id -u)" = 0
+
+start_dovecot
+setup_gateway
+printf secret >imap-password && chmod 600 imap-password
+cat >>postdesk.conf <<EOF
+[imap:hosted]
+url = imap://127.0.0.1:$IMAP_PORT/INBOX
+user = support
+password_file = imap-password
+tls = none
+group = community
+processed = Processed
+EOF
+
+msg() {  # msg N: a customer mail in mN.eml
+	printf "From: Cust %s <cust%s@example.com>\nTo: support@example.org\nSubject: Question %s\nMessage-ID: <imap-%s@example.com>\n\nPlease help with %s.\n" "$1" "$1" "$1" "$1" "$1" >"m$1.eml"
+}
+inbound() { sqlite3 var/postdesk.db "select count(*) from messages where direction='in'"; }
+for i in 1 2 3; do msg $i; imap_append "m$i.eml"; done
+
+test_expect_success 'run --once takes what is there, moves it to Processed, queues acks' '
+	pd run --once 2>err &&
+	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 3 &&
+	test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 3 &&
+	pd ticket show 1 --json >t.json && test "$(json_get t.json "d[\"group\"]")" = community &&
+	test "$(ls var/outbox/new | wc -l)" = 3
+'
+
+test_expect_success 'status shows the account, its last UID and the queue' '
+	pd status >out && test_grep "account hosted .*last UID 3 " out &&
+	test_grep "queue: 0 queued" out &&
+	pd status --json >s.json && test "$(json_get s.json "d[\"accounts\"][0][\"last_uid\"]")" = 3
+'
+
+"$POSTDESK" -c "$T/postdesk.conf" run 2>run.log & RUN=$!   # its own pid (pd is a function)
+PIDS="$PIDS $RUN"
+test_expect_success 'the daemon takes mail appended while it idles' '
+	for _ in $(seq 1 200); do grep -q connected run.log && break; sleep 0.05; done &&
+	msg 4 && start=$(date +%s%N) && imap_append m4.eml &&
+	for _ in $(seq 1 300); do test "$(inbound)" = 4 && break; sleep 0.01; done &&
+	ms=$(( ($(date +%s%N) - start) / 1000000 )) && echo "APPEND to stored ticket: $ms ms" &&
+	test "$(inbound)" = 4 && test $ms -lt 3000 &&
+	for _ in $(seq 1 100); do test "$(imap_count Processed)" = 4 && break; sleep 0.05; done &&
+	test "$(imap_count Processed)" = 4
+'
+test_expect_success 'SIGHUP with a broken config keeps the old one running' '
+	cp postdesk.conf good.conf && echo "[frob]" >>postdesk.conf && kill -HUP $RUN &&
+	for _ in $(seq 1 100); do grep -q "keeping the running" run.log && break; sleep 0.05; done &&
+	test_grep "keeping the running configuration" run.log && cp good.conf postdesk.conf &&
+	msg 5 && imap_append m5.eml &&
+	for _ in $(seq 1 200); do test "$(imap_count Processed)" = 5 && break; sleep 0.05; done &&
+	test "$(imap_count Processed)" = 5
+'
+kill -TERM $RUN; wait $RUN; run_rc=$?   # at the top level: the daemon is our child
+test_expect_success 'SIGTERM: the daemon exits 0' '
+	test $run_rc = 0 && test_grep "run: stopped" run.log
+'
+
+test_expect_success 'restart resumes: nothing taken twice' '
+	msg 6 && imap_append m6.eml && pd run --once 2>err &&
+	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 6 && test "$(inbound)" = 6
+'
+
+test_expect_success 'SIGKILL after the commit, before the move: moved on restart, not doubled' '
+	msg 7 && imap_append m7.eml &&
+	{ POSTDESK_CRASH_AT=run-committed pd run --once 2>crash.log; true; } &&
+	test_grep "crash point .*run-committed" crash.log &&
+	test "$(imap_count INBOX)" = 1 && test "$(inbound)" = 7 &&
+	pd run --once 2>err &&
+	test "$(inbound)" = 7 && test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 7
+'
+
+test_expect_success 'SIGKILL at every step of taking six messages: each stored exactly once' '
+	for i in 8 9 10 11 12 13; do msg $i; imap_append m$i.eml; done &&
+	for at in $(seq 1 40); do
+		POSTDESK_CRASH_AT=$at pd run --once >/dev/null 2>&1
+	done &&
+	pd run --once 2>err &&
+	test "$(inbound)" = 13 &&
+	test "$(sqlite3 var/postdesk.db "select count(distinct message_id) from messages where direction=\"in\"")" = 13 &&
+	test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 13
+'
+
+test_expect_success 'a wrong password: a clear error, backoff instead of hammering' '
+	printf wrong >imap-password &&
+	{ "$POSTDESK" -c "$T/postdesk.conf" run 2>bad.log & pid=$!; sleep 4; kill -TERM $pid; wait $pid; } &&
+	test_grep "login refused" bad.log &&
+	n=$(grep -c "login refused" bad.log) && echo "login attempts in 4 s: $n" && test "$n" -le 4 &&
+	pd status >out && test_grep "error: .*login refused" out &&
+	printf secret >imap-password
+'
+
+stop_dovecot
+test_expect_code 75 'the server down: run --once says so and exits 75' '
+	pd run --once 2>err; rc=$?; test_grep "hosted" err >&2; exit $rc
+'
+test_done
