@@ -225,6 +225,9 @@ imap_parse_url(imap_conn_t *c, const char *url, gboolean *implicit_tls,
 	}
 	c->host = g_strdup(host);
 	c->port = (guint16)(port > 0 ? port : *implicit_tls ? 993 : 143);
+	/* NEEDSWORK: mailbox names go to the server as given; a name with
+	 * non-ASCII characters needs modified UTF-7 (RFC 3501 section
+	 * 5.1.3), which we do not encode yet. Folder names too. */
 	while (path != NULL && *path == '/')
 		path++;
 	c->mailbox = g_strdup(path != NULL && *path != '\0' ? path : "INBOX");

@@ -212,13 +212,6 @@ test_expect_code 1 'a trusted certificate for another name is refused' '
 	test_grep "^error (config): imap byname: certificate of localhost not trusted: it is issued for another name" out &&
 	exit $rc
 '
-test_expect_code 1 'a wrong password: login refused, with the server text' '
-	fetch wrong >out;
-	rc=$? && cat out &&
-	test_grep "^error (config): imap wrong: login refused for support: Authentication failed" out &&
-	test_grep -v "not-the-password" out &&
-	exit $rc
-'
 test_expect_code 1 'a password file others can read is refused' '
 	chmod 644 "$T/wrong-password" &&
 	fetch wrong >out;
@@ -245,6 +238,21 @@ test_expect_success 'the server saw IDLE and DONE' '
 	test_grep "^[0-9.]* [0-9]* IDLE" raw &&
 	test_grep "^[0-9.]* DONE" raw
 '
+test_expect_success 'news from before the IDLE: returns at once' '
+	rm -f fifo && mkfifo fifo &&
+	{ wait_cmd plain 10000 --stall <fifo >out 2>err & } &&
+	pid=$! &&
+	exec 4>fifo &&
+	await_waiting out &&
+	imap_append "$T/m1.eml" &&
+	t0=$(now_ms) &&
+	echo go >&4 && exec 4>&- &&
+	wait $pid &&
+	t1=$(now_ms) &&
+	test "$(tail -n 1 out)" = news &&
+	echo "# news from before the IDLE: $((t1 - t0)) ms" >&3 &&
+	test $((t1 - t0)) -lt 1500
+' 3>&1
 test_expect_success 'IDLE with nothing new: returns after the timeout' '
 	t0=$(now_ms) &&
 	wait_cmd plain 400 >out &&
@@ -280,6 +288,16 @@ test_expect_success 'the server drops the connection during IDLE: a temporary er
 	cat out &&
 	test "$rc" = 1 &&
 	test_grep "^error (temp): imap plain: IDLE: connection to 127.0.0.1:$IMAP_PORT lost" out
+'
+
+# Last before the end: Dovecot delays the next logins from an IP after a
+# failed one.
+test_expect_code 1 'a wrong password: login refused, with the server text' '
+	fetch wrong >out;
+	rc=$? && cat out &&
+	test_grep "^error (config): imap wrong: login refused for support: Authentication failed" out &&
+	test_grep -v "not-the-password" out &&
+	exit $rc
 '
 
 stop_dovecot

@@ -158,10 +158,11 @@ cmd_send(int argc, char **argv)
  * uidnext N", then "uid N size N" for every message from UID 1 on (in
  * batches of 2, to go through the batching), and with --done move each
  * to the account's processed folder (or flag it \Seen): "done N".
- * imap-wait CONFIG ACCOUNT MS [--wakeup]: connect, print "waiting", wait
- * once and print "news", "timeout" or "wakeup" (with --wakeup, stdin is
- * the wakeup fd). Errors print
- * "error (temp|config|...): MESSAGE" and exit 1. */
+ * imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]: connect, print
+ * "waiting", wait once and print "news", "timeout" or "wakeup". With
+ * --wakeup, stdin is the wakeup fd; with --stall, a line is read from
+ * stdin before waiting (news that predates the IDLE).
+ * Errors print "error (temp|config|...): MESSAGE" and exit 1. */
 static int
 cmd_imap(int argc, char **argv)
 {
@@ -175,9 +176,10 @@ cmd_imap(int argc, char **argv)
 	gboolean wait = strcmp(argv[0], "imap-wait") == 0;
 	gboolean opt = argc == 4 + wait &&
 		       strcmp(argv[argc - 1], wait ? "--wakeup" : "--done") == 0;
+	gboolean stall = wait && argc == 5 && strcmp(argv[4], "--stall") == 0;
 	const config_imap_t *acct = NULL;
 
-	if (argc != 3 + wait + opt)
+	if (argc != 3 + wait + (opt || stall))
 		return 2;
 	cfg = config_load(argv[1], NULL, &error);
 	if (cfg != NULL && (acct = config_imap(cfg, argv[2])) == NULL)
@@ -190,6 +192,12 @@ cmd_imap(int argc, char **argv)
 		fflush(stdout);
 		if (opt)
 			imap_set_wakeup_fd(c, 0);
+		if (stall) {
+			char line[64];
+
+			if (fgets(line, sizeof(line), stdin) == NULL)
+				return 1;
+		}
 		if (imap_wait(c, (int)g_ascii_strtoll(argv[3], NULL, 10), &error))
 			puts(wakes[imap_last_wake(c)]);
 	} else if (c != NULL) {
@@ -234,7 +242,7 @@ static const struct {
 	{ "split", cmd_split, "split FILE  (visible, hidden, flags)" },
 	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
 	{ "imap-fetch", cmd_imap, "imap-fetch CONFIG ACCOUNT [--done]  (uid and size of each; --done: move or flag)" },
-	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup]  (IDLE or poll once: news, timeout or wakeup)" },
+	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]  (IDLE or poll once: news, timeout or wakeup)" },
 };
 
 static int
