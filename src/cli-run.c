@@ -23,6 +23,7 @@
 #include "error.h"
 #include "imap.h"
 #include "ingest.h"
+#include "lmtp.h"
 #include "log.h"
 #include "outbound.h"
 #include "util.h"
@@ -319,6 +320,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
 	gboolean once = FALSE, ok = TRUE;
 	crew_t crew;
+	lmtp_t *lmtp = NULL;
 	struct sigaction sa = { 0 };
 	GOptionEntry entries[] = {
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
@@ -359,6 +361,13 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				    "run --once: some jobs failed (see above)");
 		return ok;
 	}
+	if (cli->cfg->lmtp_listen != NULL) {
+		lmtp = lmtp_start(cli->cfg, error);
+		if (lmtp == NULL) {
+			crew_join(&crew, TRUE);
+			return FALSE;
+		}
+	}
 	flush(cli->st, cli->cfg);
 	while (!got_stop) {
 		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
@@ -382,14 +391,21 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			} else {
 				log_info("SIGHUP: configuration reloaded, restarting the accounts");
 				crew_join(&crew, TRUE);
+				lmtp_stop(lmtp);
+				lmtp = NULL;
 				config_free(cli->cfg);
 				cli->cfg = fresh;
 				crew_start(&crew, cli->cfg, FALSE);
+				if (cli->cfg->lmtp_listen != NULL &&
+				    (lmtp = lmtp_start(cli->cfg, &cerr)) == NULL)
+					log_error("SIGHUP: %s: LMTP is off until the next reload",
+						  cerr->message);
 			}
 		}
 		flush(cli->st, cli->cfg);
 	}
 	log_info("run: stopping");
+	lmtp_stop(lmtp);
 	/* The workers poll their crew's pipe; tell them too. */
 	ok = crew_join(&crew, TRUE);
 	flush(cli->st, cli->cfg);

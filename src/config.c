@@ -35,7 +35,7 @@ typedef enum {
 	K_URL,       /* scheme://... */
 } key_type_t;
 
-typedef enum { S_GATEWAY, S_SMTP, S_LIMITS, S_GROUP, S_MEMBER, S_IMAP, S_PLAN, S_ORG } section_t;
+typedef enum { S_GATEWAY, S_SMTP, S_LIMITS, S_LMTP, S_GROUP, S_MEMBER, S_IMAP, S_PLAN, S_ORG } section_t;
 
 typedef struct {
 	section_t section;
@@ -77,6 +77,8 @@ static const key_spec_t KEYS[] = {
 	{ S_SMTP, "user", K_STRING, FALSE, NULL, G(smtp_user), 0, 0, NULL },
 	{ S_SMTP, "password_file", K_PATH, FALSE, NULL, G(smtp_password_file), 0, 0, NULL },
 	{ S_SMTP, "max_per_connection", K_INT, FALSE, "100", G(smtp_max_per_connection), 1, 100000, NULL },
+
+	{ S_LMTP, "listen", K_STRING, TRUE, NULL, G(lmtp_listen), 0, 0, NULL },
 
 	{ S_LIMITS, "max_message_size", K_SIZE, FALSE, "50M", G(max_message_size), 0, 0, NULL },
 	{ S_LIMITS, "max_quarantine_size", K_SIZE, FALSE, "200M", G(max_quarantine_size), 0, 0, NULL },
@@ -136,7 +138,8 @@ static const struct {
 	gboolean named;
 } SECTIONS[] = {
 	{ "gateway", S_GATEWAY, FALSE }, { "smtp", S_SMTP, FALSE },
-	{ "limits", S_LIMITS, FALSE },   { "group:", S_GROUP, TRUE },
+	{ "limits", S_LIMITS, FALSE },   { "lmtp", S_LMTP, FALSE },
+	{ "group:", S_GROUP, TRUE },
 	{ "member:", S_MEMBER, TRUE },   { "imap:", S_IMAP, TRUE },
 	{ "plan:", S_PLAN, TRUE },       { "org:", S_ORG, TRUE },
 };
@@ -569,6 +572,7 @@ config_free(config_t *cfg)
 	g_free(cfg->smtp_tls);
 	g_free(cfg->smtp_user);
 	g_free(cfg->smtp_password_file);
+	g_free(cfg->lmtp_listen);
 	g_strfreev(cfg->fallback_charsets);
 	g_strfreev(cfg->own_addresses);
 	if (cfg->lines != NULL)
@@ -677,6 +681,14 @@ loader_check_references(loader_t *ld, config_t *cfg)
 				       cfg->smtp_user ? "password_file" : "user",
 				       "user and password_file go together");
 	}
+	if (cfg->lmtp_listen != NULL && !g_str_has_prefix(cfg->lmtp_listen, "unix:")) {
+		g_autofree char *url = g_strdup_printf("lmtp://%s", cfg->lmtp_listen);
+
+		if (!url_is_loopback(url))
+			loader_problem(ld, ld->errors, "lmtp", "listen",
+				       "\"%s\" is neither unix:PATH nor a loopback HOST:PORT "
+				       "(LMTP has no authentication)", cfg->lmtp_listen);
+	}
 	for (guint i = 0; i < cfg->imap->len; i++) {
 		config_imap_t *a = cfg->imap->pdata[i];
 		g_autofree char *grp = g_strdup_printf("imap:%s", a->name);
@@ -740,7 +752,7 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 		}
 		if (s == G_N_ELEMENTS(SECTIONS)) {
 			loader_problem(&ld, errors, *g, NULL,
-				       "unknown section (known: [gateway], [smtp], [limits], "
+				       "unknown section (known: [gateway], [smtp], [limits], [lmtp], "
 				       "[group:NAME], [member:ADDRESS], [imap:NAME], "
 				       "[plan:NAME], [org:DOMAIN])");
 			continue;
@@ -753,6 +765,7 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 		switch (SECTIONS[s].section) {
 		case S_GATEWAY:
 		case S_LIMITS:
+		case S_LMTP:
 			loader_read_section(&ld, *g, SECTIONS[s].section, cfg);
 			break;
 		case S_SMTP:

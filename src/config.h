@@ -92,6 +92,8 @@ typedef struct config {
 	char *smtp_user;
 	char *smtp_password_file;
 	gint64 smtp_max_per_connection; /* mails over one connection, then a new one */
+	/* [lmtp] */
+	char *lmtp_listen;    /* unix:PATH or 127.0.0.1:PORT, or NULL */
 	/* [limits] */
 	guint64 max_message_size;
 	guint64 max_quarantine_size;

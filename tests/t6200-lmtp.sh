@@ -1,0 +1,91 @@
+#!/bin/bash
+# t6200: LMTP in postdesk run, with Python's smtplib.LMTP as the client:
+# 250 per recipient after the commit, one ticket for several of our
+# addresses, 550 for strangers, 451 while the database is locked (the
+# MTA keeps the mail), and a SIGKILL mid-session loses nothing that was
+# answered 250.
+. "$(dirname "$0")/lib.sh"
+test_require "$PYTHON3" -c 'import smtplib'
+
+setup_gateway
+echo "[lmtp]" >>postdesk.conf
+echo "listen = unix:var/lmtp.sock" >>postdesk.conf
+
+lmtp() {  # lmtp RCPTS FILE...: send each FILE, print the replies per recipient
+	"$PYTHON3" - "$T/var/lmtp.sock" "$@" <<'PY'
+import smtplib, sys
+sock, rcpts, files = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
+c = smtplib.LMTP(sock)
+for f in files:
+    data = open(f, "rb").read()
+    try:
+        refused = c.sendmail("sender@example.com", rcpts, data)
+        print("accepted", " ".join(r for r in rcpts if r not in refused))
+    except smtplib.SMTPRecipientsRefused as e:
+        print("refused", " ".join("%s:%d" % (r, v[0]) for r, v in e.recipients.items()))
+    except smtplib.SMTPDataError as e:
+        print("data-error", e.smtp_code)
+c.quit()
+PY
+}
+mail() { printf "From: Lou <lou%s@example.com>\nTo: support@example.org\nSubject: LMTP %s\nMessage-ID: <lmtp-%s@example.com>\n\nhello\n" "$1" "$1" "$1" >"l$1.eml"; }
+
+"$POSTDESK" -c "$T/postdesk.conf" run 2>run.log & RUN=$!
+PIDS="$PIDS $RUN"
+for _ in $(seq 1 200); do test -S var/lmtp.sock && break; sleep 0.05; done
+
+test_expect_success 'a message to two of our addresses: one ticket, 250 for each' '
+	mail 1 && lmtp support@example.org,core@example.org l1.eml >out &&
+	test "$(cat out)" = "accepted support@example.org core@example.org" &&
+	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 1
+'
+test_expect_success 'a reply address with a +detail is ours' '
+	mail 2 && lmtp "support+1-abcdefghij@example.org" l2.eml >out && test_grep accepted out
+'
+test_expect_success 'a stranger is refused at RCPT with 550' '
+	mail 3 && lmtp someone@elsewhere.example l3.eml >out && test_grep "refused someone@elsewhere.example:550" out
+'
+test_expect_success 'dot-stuffed lines come back unstuffed; raw bytes kept' '
+	printf "From: dot@example.com\r\nTo: support@example.org\r\nSubject: dots\r\nMessage-ID: <dots@example.com>\r\n\r\n.leading dot\r\n..two\r\n" >dots.eml &&
+	lmtp support@example.org dots.eml >out && test_grep accepted out &&
+	id=$(sqlite3 var/postdesk.db "select id from messages where message_id=\"dots@example.com\"") &&
+	pd message raw "$id" >back && cmp back dots.eml
+'
+test_expect_success 'database locked: 451, the mail is not taken; later it is' '
+	"$PYTHON3" -c "
+import sqlite3, time
+c = sqlite3.connect(\"var/postdesk.db\", isolation_level=None)
+c.execute(\"BEGIN IMMEDIATE\")
+open(\"locked\", \"w\").close()
+time.sleep(7)
+" & lockpid=$!
+	while ! test -e locked; do sleep 0.05; done
+	mail 4 && lmtp support@example.org l4.eml >out; wait $lockpid
+	test_grep "data-error 451\|refused support@example.org:451" out &&
+	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-4@example.com\"")" = 0 &&
+	lmtp support@example.org l4.eml >out && test_grep accepted out
+'
+test_expect_success 'many messages over one session' '
+	for i in $(seq 100 149); do mail $i; done &&
+	lmtp support@example.org $(for i in $(seq 100 149); do echo l$i.eml; done) >out &&
+	test "$(grep -c accepted out)" = 50 &&
+	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id like \"lmtp-1__@example.com\"")" = 50
+'
+kill -TERM $RUN; wait $RUN; rc=$?
+test_expect_success 'SIGTERM: exits 0 and removes the socket' 'test $rc = 0 && ! test -e var/lmtp.sock'
+
+"$POSTDESK" -c "$T/postdesk.conf" run 2>run2.log & RUN=$!
+PIDS="$PIDS $RUN"
+for _ in $(seq 1 200); do test -S var/lmtp.sock && break; sleep 0.05; done
+test_expect_success 'SIGKILL mid-session: every message answered 250 is stored' '
+	for i in $(seq 200 399); do mail $i; done &&
+	{ lmtp support@example.org $(for i in $(seq 200 399); do echo l$i.eml; done) >out 2>&1 & client=$!; } &&
+	sleep 0.7 && kill -9 $RUN; wait $client
+	n=$(grep -c "^accepted" out); echo "answered 250 before the kill: $n of 200" &&
+	test "$n" -gt 0 &&
+	for id in $(grep -n "^accepted" out | cut -d: -f1); do
+		m=$((id + 199))
+		test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-$m@example.com\"")" = 1 || { echo "lost: $m"; exit 1; }
+	done
+'
+test_done
