@@ -44,7 +44,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 	};
 
 	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
-			       "Validate the config, filters and templates; print every "
+			       "Validate the config and the templates; print every "
 			       "problem as FILE:LINE: message.",
 			       error))
 		return FALSE;
@@ -76,8 +76,8 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
 			g_ptr_array_add(warnings, g_strdup_printf(
 				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "
-				"set: mail to a plain support address cannot be authenticated, "
-				"so no command on it runs", cfg->path,
+				"set: mail to a plain support address cannot be authenticated "
+				"as a member's", cfg->path,
 				config_line(cfg, "gateway", NULL)));
 	}
 	for (guint i = 0; i < warnings->len; i++)

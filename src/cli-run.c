@@ -145,7 +145,7 @@ take(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidvalidit
 /* One connection's life: resume, take the backlog, wait for news. FALSE
  * with the error that ended it. */
 static gboolean
-session(worker_t *w, store_t *st, ingest_t *ing, GError **error)
+session(worker_t *w, store_t *st, ingest_t *ing, gboolean *connected, GError **error)
 {
 	g_autoptr(store_source_t) src = store_source_get(st, w->source, error);
 	imap_conn_t *c;
@@ -158,6 +158,9 @@ session(worker_t *w, store_t *st, ingest_t *ing, GError **error)
 	if (c == NULL)
 		return FALSE;
 	imap_set_wakeup_fd(c, w->stop_fd);
+	/* Larger than the quarantine takes: not downloaded, moved aside. */
+	imap_set_max_size(c, w->cfg->max_quarantine_size);
+	*connected = TRUE;
 	uidvalidity = imap_uidvalidity(c);
 	log_info("%s: connected (UIDVALIDITY %u, %s)", w->source, uidvalidity,
 		 w->acct->idle && imap_has_idle(c) ? "IDLE" : "polling");
@@ -212,13 +215,18 @@ worker_main(gpointer data)
 		return GINT_TO_POINTER(FALSE);
 	}
 	while (!stopping(w)) {
-		if (session(w, st, ing, &error)) {
+		gboolean connected = FALSE;
+
+		if (session(w, st, ing, &connected, &error)) {
 			if (w->once)
 				return GINT_TO_POINTER(TRUE);
 			continue;
 		}
 		if (stopping(w))
 			break;
+		/* A connection that worked was lost: start the backoff again. */
+		if (connected)
+			backoff = 1;
 		store_source_update(st, w->source, -1, -1, util_now(), error->message, NULL);
 		if (w->once) {
 			log_error("%s: %s", w->source, error->message);
@@ -362,7 +370,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		return ok;
 	}
 	if (cli->cfg->lmtp_listen != NULL) {
-		lmtp = lmtp_start(cli->cfg, error);
+		lmtp = lmtp_start(cli->cfg, wake_main, error);
 		if (lmtp == NULL) {
 			crew_join(&crew, TRUE);
 			return FALSE;
@@ -385,6 +393,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 
 			got_hup = 0;
 			fresh = config_load(cli->config_path, warnings, &cerr);
+			for (guint i = 0; i < warnings->len; i++)
+				log_warn("SIGHUP: %s", (char *)warnings->pdata[i]);
 			if (fresh == NULL) {
 				log_error("SIGHUP: %s: keeping the running configuration",
 					  cerr->message);
@@ -397,7 +407,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				cli->cfg = fresh;
 				crew_start(&crew, cli->cfg, FALSE);
 				if (cli->cfg->lmtp_listen != NULL &&
-				    (lmtp = lmtp_start(cli->cfg, &cerr)) == NULL)
+				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",
 						  cerr->message);
 			}

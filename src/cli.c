@@ -33,7 +33,7 @@ static const struct {
 	const char *summary;
 } COMMANDS[] = {
 	{ "init", cli_init, CLI_NEEDS_CONFIG, "create or migrate the database and spool" },
-	{ "check", cli_check, 0, "validate config, filters and templates" },
+	{ "check", cli_check, 0, "validate the config and the templates" },
 	{ "deliver", cli_deliver, CLI_MTA, "take one message on stdin (MTA pipe)" },
 	{ "import", cli_import, CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
 	  "import Maildir folders, mbox files and .eml files" },
@@ -79,7 +79,7 @@ cli_usage(FILE *out)
 		"Options:\n"
 		"  -c, --config=FILE   config file (else $POSTDESK_CONF, ./postdesk.conf,\n"
 		"                      " SYSCONFDIR "/postdesk.conf)\n"
-		"  --debug=AREAS       debug log for areas (all, sql, mime, ingest, ...)\n"
+		"  --debug=AREAS       debug log for areas (all, imap, ingest, notice, outbound)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       the version\n"
 		"\n"

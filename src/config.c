@@ -684,7 +684,8 @@ loader_check_references(loader_t *ld, config_t *cfg)
 	if (cfg->lmtp_listen != NULL && !g_str_has_prefix(cfg->lmtp_listen, "unix:")) {
 		g_autofree char *url = g_strdup_printf("lmtp://%s", cfg->lmtp_listen);
 
-		if (!url_is_loopback(url))
+		/* IPv4 HOST:PORT on loopback (lmtp.c binds AF_INET). */
+		if (strchr(cfg->lmtp_listen, '[') != NULL || !url_is_loopback(url))
 			loader_problem(ld, ld->errors, "lmtp", "listen",
 				       "\"%s\" is neither unix:PATH nor a loopback HOST:PORT "
 				       "(LMTP has no authentication)", cfg->lmtp_listen);
@@ -696,6 +697,10 @@ loader_check_references(loader_t *ld, config_t *cfg)
 		if (g_strcmp0(a->tls, "none") == 0 && a->url != NULL && !url_is_loopback(a->url))
 			loader_problem(ld, ld->errors, grp, "tls",
 				       "\"none\" is only allowed for a loopback server");
+		if (g_strcmp0(a->tls, "none") == 0 && a->url != NULL &&
+		    g_str_has_prefix(a->url, "imaps:"))
+			loader_problem(ld, ld->errors, grp, "tls",
+				       "\"none\" contradicts an imaps:// URL");
 	}
 }
 

@@ -28,6 +28,7 @@ struct lmtp {
 	int stop_fd;                 /* quit pipe's read end: readable = stop */
 	int quit[2];
 	char *path;                  /* the unix socket, removed on stop */
+	void (*committed)(void);
 	GThread *acceptor;
 	GMutex lock;
 	GPtrArray *sessions;         /* GThread* */
@@ -206,6 +207,8 @@ data(session_t *s, GString *line)
 		code = error->code == PD_ERROR_TOO_LARGE ? 552 : 451;
 	}
 	g_byte_array_unref(msg);
+	if (code == 250 && s->l->committed != NULL)
+		s->l->committed();
 	if (code == 250)
 		log_info("lmtp: %s%s%" G_GINT64_FORMAT " <%s> for %u recipient%s",
 			 res.outcome == INGEST_QUARANTINED ? "quarantined " : "ticket ",
@@ -348,7 +351,7 @@ acceptor_main(gpointer data_)
 }
 
 lmtp_t *
-lmtp_start(const config_t *cfg, GError **error)
+lmtp_start(const config_t *cfg, void (*committed)(void), GError **error)
 {
 	const char *spec = cfg->lmtp_listen;
 	lmtp_t *l;
@@ -402,6 +405,7 @@ lmtp_start(const config_t *cfg, GError **error)
 		l = g_new0(lmtp_t, 1);
 	}
 	l->cfg = cfg;
+	l->committed = committed;
 	l->fd = fd;
 	if (pipe2(l->quit, O_CLOEXEC) != 0)
 		g_error("pipe: %s", g_strerror(errno));

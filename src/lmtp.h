@@ -14,7 +14,9 @@ typedef struct lmtp lmtp_t;
 /* Listen on CFG's [lmtp] listen (unix:PATH, relative to the config file,
  * or loopback HOST:PORT) and serve every connection in a thread of its
  * own, until lmtp_stop(). CFG must outlive the listener. */
-lmtp_t *lmtp_start(const config_t *cfg, GError **error);
+/* COMMITTED (may be NULL) is called, from a session's thread, after each
+ * message is stored: the daemon sends the mail it caused at once. */
+lmtp_t *lmtp_start(const config_t *cfg, void (*committed)(void), GError **error);
 /* Stop listening; open sessions end after the message in hand (an idle
  * client gets 421); wait for them. */
 void lmtp_stop(lmtp_t *l);

@@ -111,7 +111,8 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	const template_t *text = template_set_get(n->templates, m->template_name,
 						  t && t->language ? t->language : cfg->language,
 						  &html);
-	g_autoptr(template_vars_t) v = template_vars_new();
+	g_autoptr(template_vars_t) own = m->vars ? NULL : template_vars_new();
+	template_vars_t *v = m->vars ? m->vars : own;
 	g_autofree char *reply = NULL;
 	g_autofree char *mid = NULL;
 	GMimeMessage *msg;

@@ -35,7 +35,9 @@ typedef struct {
 	gboolean automatic;             /* an automatic answer: Auto-Submitted:
 					 * auto-replied and the hourly cap;
 					 * otherwise auto-generated, no cap */
-	template_vars_t *vars;          /* more variables (borrowed), or NULL */
+	template_vars_t *vars;          /* the caller's variables (borrowed; the
+					 * gateway, ticket, recipient and reply
+					 * address are added to them), or NULL */
 } notice_mail_t;
 
 /* Render and queue M. *QUEUED is FALSE (and TRUE returned) when the hourly

@@ -5,7 +5,7 @@
  * "X-Postdesk-Rcpt: ADDR" line per recipient, then
  * "X-Postdesk-Mail-From: <ADDR>", then the bytes given, unchanged. Names
  * follow the Maildir convention (https://cr.yp.to/proto/maildir.html):
- * time.pid_counter.hostname. Also here: outbound_transport_for() and the
+ * time.pid_counter.hostname. Also here: the
  * envelope check both transports share. Not here: the queue and retries
  * (outbound.c), SMTP (outbound-smtp.c). */
 #include "autodefs.h"

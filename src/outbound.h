@@ -5,9 +5,11 @@
  * Maildir), retries with exponential backoff and jitter, and gives up
  * after [gateway] retry_max_age, leaving the mail visible as failed.
  *
- * A row is marked "sending" (committed) before the transport is called
- * and "sent" after, so a crash between the server's acceptance and the
- * mark resends that one mail once, never more. */
+ * Mail is sent in chunks: a chunk is marked "sending" (committed) before
+ * the transport is called and its outcomes after, so a crash resends the
+ * chunk in flight. A mail left "sending" is resent once, alone, marked in
+ * doubt; interrupted again, it is not sent a third time but left failed
+ * (outbound-flush.c). */
 #ifndef POSTDESK_OUTBOUND_H
 #define POSTDESK_OUTBOUND_H
 #include <glib.h>
@@ -31,8 +33,8 @@ typedef struct {
 	guint failed;       /* given up: permanent refusal or too old */
 } outbound_stats_t;
 
-/* Send everything due now (at most LIMIT mails, 0: no limit), each in its
- * own small transactions. FALSE only when the queue could not be read or
+/* Send everything due now (at most LIMIT mails, 0: no limit), in chunks
+ * of small transactions. FALSE only when the queue could not be read or
  * marked (database trouble): a refused mail is counted, not an error. */
 gboolean outbound_flush(store_t *st, const config_t *cfg, guint limit,
 			outbound_stats_t *stats, GError **error);

@@ -145,6 +145,12 @@ test_expect_success 'a message over max_message_size is quarantined whole' '
 	head -c 5000000 /dev/zero | tr "\0" "a" | fold -w 70 | { printf "From: huge@example.com\nSubject: huge\n\n"; cat; } >huge.eml &&
 	bad_input huge <huge.eml && pd quarantine list >q && test_grep "max_message_size" q
 '
+test_expect_success 'the sender of the oversized mail is told why (rejected notice)' '
+	pd queue --flush >/dev/null &&
+	f=$(grep -l "^X-Postdesk-Rcpt: huge@example.com" var/outbox/new/*) && test -n "$f" &&
+	test_grep "^Reason: message is [0-9]* bytes, over max_message_size" "$f" &&
+	test_grep "^Auto-Submitted: auto-replied" "$f"
+'
 test_expect_code 65 'over max_quarantine_size: refused with 65 (the MTA bounces)' '
 	head -c 9000000 /dev/zero | pd deliver 2>err
 '

@@ -62,6 +62,34 @@ test_expect_success 'SIGHUP with a broken config keeps the old one running' '
 	for _ in $(seq 1 200); do test "$(imap_count Processed)" = 5 && break; sleep 0.05; done &&
 	test "$(imap_count Processed)" = 5
 '
+# Dovecot goes away while the daemon idles and comes back on the same port.
+test_expect_success 'backup while the daemon runs is consistent' '
+	pd backup "$T/live.db" >out &&
+	test "$(sqlite3 "$T/live.db" "PRAGMA integrity_check")" = ok &&
+	test "$(sqlite3 "$T/live.db" "select count(*) from tickets")" -ge 5
+'
+DOVECOT_IMAP_PORT=$IMAP_PORT DOVECOT_IMAPS_PORT=$IMAPS_PORT
+export DOVECOT_IMAP_PORT DOVECOT_IMAPS_PORT
+# Stopping the master leaves a running imap process for a while: kick the
+# session too, so the daemon sees the server go away.
+doveadm -c "$T/dc/dovecot.conf" kick support >/dev/null 2>&1
+stop_dovecot
+sleep 1
+start_dovecot
+test_expect_success 'Dovecot restarted under the idling daemon: nothing lost, nothing doubled' '
+	for i in 21 22; do msg $i; imap_append m$i.eml; done &&
+	for _ in $(seq 1 300); do test "$(imap_count Processed)" = 7 && break; sleep 0.1; done &&
+	test "$(imap_count Processed)" = 7 && test "$(imap_count INBOX)" = 0 &&
+	test "$(inbound)" = 7 &&
+	test "$(sqlite3 var/postdesk.db "select count(distinct message_id) from messages where direction=\"in\"")" = 7 &&
+	test_grep "trying again in" run.log
+'
+test_expect_success 'a message that cannot become a ticket goes to the Quarantine folder' '
+	head -c 3000 /dev/urandom >junk.eml && imap_append junk.eml &&
+	for _ in $(seq 1 300); do test "$(imap_count Quarantine)" = 1 && break; sleep 0.05; done &&
+	test "$(imap_count Quarantine)" = 1 && test "$(imap_count INBOX)" = 0
+'
+
 kill -TERM $RUN; wait $RUN; run_rc=$?   # at the top level: the daemon is our child
 test_expect_success 'SIGTERM: the daemon exits 0' '
 	test $run_rc = 0 && test_grep "run: stopped" run.log
@@ -69,16 +97,16 @@ test_expect_success 'SIGTERM: the daemon exits 0' '
 
 test_expect_success 'restart resumes: nothing taken twice' '
 	msg 6 && imap_append m6.eml && pd run --once 2>err &&
-	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 6 && test "$(inbound)" = 6
+	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 8 && test "$(inbound)" = 8
 '
 
 test_expect_success 'SIGKILL after the commit, before the move: moved on restart, not doubled' '
 	msg 7 && imap_append m7.eml &&
 	{ POSTDESK_CRASH_AT=run-committed pd run --once 2>crash.log; true; } &&
 	test_grep "crash point .*run-committed" crash.log &&
-	test "$(imap_count INBOX)" = 1 && test "$(inbound)" = 7 &&
+	test "$(imap_count INBOX)" = 1 && test "$(inbound)" = 9 &&
 	pd run --once 2>err &&
-	test "$(inbound)" = 7 && test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 7
+	test "$(inbound)" = 9 && test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 9
 '
 
 test_expect_success 'SIGKILL at every step of taking six messages: each stored exactly once' '
@@ -87,9 +115,9 @@ test_expect_success 'SIGKILL at every step of taking six messages: each stored e
 		POSTDESK_CRASH_AT=$at pd run --once >/dev/null 2>&1
 	done &&
 	pd run --once 2>err &&
-	test "$(inbound)" = 13 &&
-	test "$(sqlite3 var/postdesk.db "select count(distinct message_id) from messages where direction=\"in\"")" = 13 &&
-	test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 13
+	test "$(inbound)" = 15 &&
+	test "$(sqlite3 var/postdesk.db "select count(distinct message_id) from messages where direction=\"in\"")" = 15 &&
+	test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 15
 '
 
 test_expect_success 'a wrong password: a clear error, backoff instead of hammering' '

@@ -4,7 +4,8 @@
 # See doc notes "build-and-test-servers", section 4. Needs root: mail
 # processes run as Debian's "mail" user (uid 8).
 #
-#   start_dovecot     start it; one user "support" with password "secret",
+#   start_dovecot     start it (on $DOVECOT_IMAP_PORT/$DOVECOT_IMAPS_PORT when
+#                     set, for a restart); one user "support", password "secret",
 #                     Maildir under $T/dc/mail owned by mail:mail
 #     exports IMAP_PORT (plain, STARTTLS offered), IMAPS_PORT (implicit
 #     TLS), DOVECOT_CA (its self-signed certificate for IP:127.0.0.1, to
@@ -53,8 +54,8 @@ start_dovecot() {
 			trap 'stop_dovecot; cleanup' EXIT
 		fi
 	fi
-	IMAP_PORT=$(free_port) || return 1
-	IMAPS_PORT=$(free_port) || return 1
+	IMAP_PORT=${DOVECOT_IMAP_PORT:-$(free_port)} || return 1
+	IMAPS_PORT=${DOVECOT_IMAPS_PORT:-$(free_port)} || return 1
 	while [ "$IMAPS_PORT" = "$IMAP_PORT" ]; do IMAPS_PORT=$(free_port); done
 	DOVECOT_CA="$dc/cert.pem"
 	DOVECOT_LOG="$dc/dovecot.log"

@@ -1,0 +1,110 @@
+#!/bin/bash
+# bench/daemon.sh [LATENCY_N] [BACKLOG_N] [LMTP_N] — postdesk run, measured
+# against a private Dovecot and aiosmtpd on 127.0.0.1 (started here):
+#   latency  APPEND of one message -> its ack accepted by the SMTP server,
+#            one message at a time, LATENCY_N times (default 200): median
+#            and p99, and how much of it is the server's IDLE notice
+#            (APPEND -> ticket stored);
+#   backlog  BACKLOG_N messages (default 5000) in the INBOX, then
+#            postdesk run --once: messages/s;
+#   lmtp     LMTP_N messages (default 5000) over one LMTP session from
+#            Python's smtplib.LMTP: messages/s.
+# Uses the optimised build in _build/bench (made if missing). Run as root
+# (Dovecot's mail processes run as the mail user).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+LAT_N=${1:-200}; BACKLOG_N=${2:-5000}; LMTP_N=${3:-5000}
+build=$top/_build/bench
+if [ ! -x "$build/src/postdesk-net" ]; then
+	mkdir -p "$build" && (cd "$build" && { [ -f Makefile ] || "$top/configure" -q --disable-crash-points "CFLAGS=-O2 -g"; } &&
+		make -j2 -s src/postdesk src/postdesk-net) || exit 1
+fi
+top_srcdir=$top top_builddir=$build
+. "$top/tests/lib.sh"
+. "$top/tests/servers/dovecot.sh"
+. "$top/tests/servers/smtp-sink.sh"
+unset POSTDESK_NOW   # real time: the daemon's timers and the latency are real
+
+start_dovecot
+start_smtp_sink
+setup_gateway
+printf secret >imap-password && chmod 600 imap-password
+cat >>postdesk.conf <<EOF
+[imap:hosted]
+url = imap://127.0.0.1:$IMAP_PORT/INBOX
+user = support
+password_file = imap-password
+tls = none
+processed = Processed
+[smtp]
+url = smtp://127.0.0.1:$SMTP_PORT
+tls = none
+[lmtp]
+listen = unix:var/lmtp.sock
+[limits]
+auto_replies_per_hour = 100000
+EOF
+
+"$PYTHON3" - "$IMAP_PORT" "$T" "$LAT_N" "$BACKLOG_N" "$LMTP_N" "$POSTDESK" <<'PY'
+import imaplib, os, smtplib, sqlite3, statistics, subprocess, sys, time
+port, T, lat_n, backlog_n, lmtp_n, pd = int(sys.argv[1]), sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+conf = os.path.join(T, "postdesk.conf")
+sink = os.path.join(T, "sink", "new")
+def msg(tag, i):
+    return (f"From: Cust {i} <cust{i}@example.com>\r\nTo: support@example.org\r\n"
+            f"Subject: {tag} {i}\r\nMessage-ID: <{tag}-{i}@example.com>\r\n\r\n"
+            f"Please help with {tag} {i}.\r\n").encode()
+def imap():
+    m = imaplib.IMAP4("127.0.0.1", port); m.login("support", "secret"); return m
+def pct(xs, p):
+    xs = sorted(xs); return xs[min(len(xs) - 1, int(len(xs) * p))]
+db = lambda: sqlite3.connect(os.path.join(T, "var", "postdesk.db"), timeout=10)
+
+# latency: the daemon idles; one APPEND at a time.
+run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run.log"), "w"))
+while not os.path.exists(os.path.join(T, "run.log")) or b"connected" not in open(os.path.join(T, "run.log"), "rb").read():
+    time.sleep(0.05)
+m = imap(); acks, stored = [], []
+seen = set(os.listdir(sink))
+for i in range(lat_n):
+    mid = f"<lat-{i}@example.com>"
+    t0 = time.monotonic(); m.append("INBOX", None, None, msg("lat", i)); t1 = time.monotonic()
+    t_store = None
+    while True:
+        if t_store is None and db().execute("select 1 from messages where message_id=?", (mid[1:-1],)).fetchone():
+            t_store = time.monotonic()
+        new = [f for f in os.listdir(sink) if f not in seen]
+        hit = [f for f in new if mid.encode() in open(os.path.join(sink, f), "rb").read()]
+        if hit:
+            t_ack = time.monotonic(); seen.update(new); break
+        time.sleep(0.002)
+    stored.append(((t_store or t_ack) - t1) * 1000); acks.append((t_ack - t1) * 1000)
+m.logout()
+print(f"latency: APPEND -> ack accepted by the SMTP server over {lat_n}: median {statistics.median(acks):.0f} ms, "
+      f"p99 {pct(acks, 0.99):.0f} ms; APPEND -> ticket stored (the IDLE notice and ingest): "
+      f"median {statistics.median(stored):.0f} ms, p99 {pct(stored, 0.99):.0f} ms")
+
+# lmtp: one session, the daemon still running.
+c = smtplib.LMTP(os.path.join(T, "var", "lmtp.sock"))
+t0 = time.monotonic()
+for i in range(lmtp_n):
+    c.sendmail("sender@example.com", ["support@example.org"], msg("lmtp", i))
+dt = time.monotonic() - t0
+c.quit()
+print(f"lmtp: {lmtp_n} messages over one session in {dt:.2f} s: {lmtp_n / dt:.0f} messages/s")
+run.terminate(); run.wait()
+
+# backlog: the daemon stopped, BACKLOG_N messages appended, then run --once.
+m = imap()
+for i in range(backlog_n):
+    m.append("INBOX", None, None, msg("backlog", i))
+m.logout()
+t0 = time.monotonic()
+r = subprocess.run([pd, "-c", conf, "run", "--once"], capture_output=True)
+dt = time.monotonic() - t0
+n = db().execute("select count(*) from messages where message_id like 'backlog-%'").fetchone()[0]
+print(f"backlog: {n} of {backlog_n} messages taken by run --once in {dt:.2f} s: {n / dt:.0f} messages/s "
+      f"(each fetched, stored, moved to Processed, its ack queued and sent)")
+PY
+stop_smtp_sink
+stop_dovecot
