@@ -15,10 +15,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 LAT_N=${1:-200}; BACKLOG_N=${2:-5000}; LMTP_N=${3:-5000}
 build=$top/_build/bench
-if [ ! -x "$build/src/postdesk-net" ]; then
-	mkdir -p "$build" && (cd "$build" && { [ -f Makefile ] || "$top/configure" -q --disable-crash-points "CFLAGS=-O2 -g"; } &&
-		make -j2 -s src/postdesk src/postdesk-net) || exit 1
-fi
+mkdir -p "$build" && (cd "$build" && { [ -f Makefile ] || "$top/configure" -q --disable-crash-points "CFLAGS=-O2 -g"; } &&
+	make -j2 -s src/postdesk src/postdesk-net) || exit 1
 top_srcdir=$top top_builddir=$build
 . "$top/tests/lib.sh"
 . "$top/tests/servers/dovecot.sh"

@@ -45,8 +45,6 @@ def main():
     a = ap.parse_args()
     pd = build(a.build)
     net = os.path.join(a.build, "src", "postdesk-net")
-    if not os.path.exists(net):
-        subprocess.check_call(["make", "-j2", "-s", "src/postdesk-net"], cwd=a.build)
     env = dict(os.environ, POSTDESK_DATADIR=TOP)
     tmp = tempfile.mkdtemp(prefix="pd-bench-out-")
     corpus = os.path.join(tmp, "corpus")

@@ -245,6 +245,11 @@ static const mime_case_t cases[] = {
 	{ "multipart-without-boundary",
 	  "From: a@b.example\nSubject: nb\nContent-Type: multipart/mixed\n\nsome text\n",
 	  -1, "a@b.example", NULL, "nb", NULL, NULL, NULL, FALSE, -1, 0, NULL },
+	{ "last-content-type-wins",
+	  "From: a@b.example\nSubject: two types\nContent-Type: text/plain\n"
+	  "Content-Type: multipart/mixed; boundary=a\n\n--a\n\nfirst\n--a\n\nsecond\n--a--\n",
+	  -1, "a@b.example", NULL, "two types", NULL, "first\nsecond", "--a", FALSE, 0, 0,
+	  NULL },
 	{ "rfc2231-filename",
 	  "From: a@b.example\nSubject: f\nContent-Type: multipart/mixed; boundary=b\n\n"
 	  "--b\nContent-Type: application/octet-stream\n"
