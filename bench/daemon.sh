@@ -40,7 +40,7 @@ tls = none
 [lmtp]
 listen = unix:var/lmtp.sock
 [limits]
-auto_replies_per_hour = 100000
+auto_replies_per_hour = 10000
 EOF
 
 "$PYTHON3" - "$IMAP_PORT" "$T" "$LAT_N" "$BACKLOG_N" "$LMTP_N" "$POSTDESK" <<'PY'
@@ -60,7 +60,9 @@ db = lambda: sqlite3.connect(os.path.join(T, "var", "postdesk.db"), timeout=10)
 
 # latency: the daemon idles; one APPEND at a time.
 run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run.log"), "w"))
-while not os.path.exists(os.path.join(T, "run.log")) or b"connected" not in open(os.path.join(T, "run.log"), "rb").read():
+while b"connected" not in open(os.path.join(T, "run.log"), "rb").read():
+    if run.poll() is not None:
+        sys.exit("postdesk run ended: " + open(os.path.join(T, "run.log")).read())
     time.sleep(0.05)
 m = imap(); acks, stored = [], []
 seen = set(os.listdir(sink))

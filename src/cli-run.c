@@ -92,54 +92,66 @@ pause_ms(const worker_t *w, int ms)
 	return poll(&p, 1, ms) == 0 && !got_stop;
 }
 
-/* Take one fetched message: ingest it with its UID in one transaction,
- * then move or flag it. A message seen before is only moved. */
+/* Take a fetched batch: every message not taken before is ingested with
+ * its UID, all in one transaction; after the commit the batch is moved (or
+ * flagged) with one command per destination. A message seen before (a
+ * crash after a commit) is only moved; one over the size cap, or
+ * quarantined by ingest, goes to the account's quarantine folder. */
 static gboolean
-take(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidvalidity,
-     const imap_msg_t *m, GError **error)
+take_batch(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidvalidity,
+	   GPtrArray *msgs, GError **error)
 {
-	ingest_result_t res = { 0 };
+	g_autoptr(GArray) done = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_autoptr(GArray) aside = g_array_new(FALSE, FALSE, sizeof(guint32));
 	ingest_opts_t opts = { .source = w->source, .group = w->acct->group };
-	const char *folder = w->acct->processed;
-	gboolean ok;
+	guint32 last = 0;
+	guint stored = 0;
+	gboolean ok = store_begin(st, error);
 
-	if (!store_source_uid_taken(st, w->source, uidvalidity, m->uid)) {
-		if (m->data == NULL) {
-			g_set_error(error, PD_ERROR, PD_ERROR_INPUT,
-				    "UID %u is %" G_GSIZE_FORMAT " bytes, over the cap", m->uid,
-				    m->size);
-			log_warn("%s: %s: moved to %s", w->source, (*error)->message,
-				 w->acct->quarantine);
-			g_clear_error(error);
-			return imap_done(c, m->uid, w->acct->quarantine, error);
+	for (guint i = 0; ok && i < msgs->len && !stopping(w); i++) {
+		const imap_msg_t *m = msgs->pdata[i];
+		ingest_result_t res = { 0 };
+
+		last = m->uid;
+		if (store_source_uid_taken(st, w->source, uidvalidity, m->uid)) {
+			g_array_append_val(done, m->uid);
+			continue;
 		}
-		if (!store_begin(st, error))
-			return FALSE;
+		if (m->data == NULL) {
+			log_warn("%s: UID %u is %" G_GSIZE_FORMAT " bytes, over max_quarantine_size: "
+				 "moved to %s", w->source, m->uid, m->size, w->acct->quarantine);
+			g_array_append_val(aside, m->uid);
+			continue;
+		}
 		ok = ingest_message(ing, g_bytes_get_data(m->data, NULL), g_bytes_get_size(m->data),
 				    &opts, &res, error) &&
-		     store_source_uid_add(st, w->source, uidvalidity, m->uid, util_now(), error) &&
-		     store_source_update(st, w->source, uidvalidity, m->uid, util_now(), NULL,
-					 error);
-		if (!ok) {
-			store_rollback(st);
-			ingest_result_clear(&res);
-			return FALSE;
-		}
-		util_crash_point("run-before-commit");
-		if (!store_commit(st, error)) {
-			ingest_result_clear(&res);
-			return FALSE;
-		}
-		util_crash_point("run-committed");
-		if (res.outcome == INGEST_QUARANTINED)
-			folder = w->acct->quarantine;
-		if (res.outcome == INGEST_NEW || res.outcome == INGEST_FOLLOWUP)
+		     store_source_uid_add(st, w->source, uidvalidity, m->uid, util_now(), error);
+		if (ok && res.outcome == INGEST_QUARANTINED)
+			g_array_append_val(aside, m->uid);
+		else if (ok)
+			g_array_append_val(done, m->uid);
+		if (ok && (res.outcome == INGEST_NEW || res.outcome == INGEST_FOLLOWUP))
 			log_info("%s: UID %u: ticket %" G_GINT64_FORMAT " (%s)", w->source, m->uid,
 				 res.ticket, res.outcome == INGEST_NEW ? "new" : "follow-up");
+		stored++;
 		ingest_result_clear(&res);
-		wake_main();
 	}
-	return imap_done(c, m->uid, folder, error);
+	if (ok && last != 0)
+		ok = store_source_update(st, w->source, uidvalidity, last, util_now(), NULL, error);
+	if (!ok) {
+		store_rollback(st);
+		return FALSE;
+	}
+	util_crash_point("run-before-commit");
+	if (!store_commit(st, error))
+		return FALSE;
+	util_crash_point("run-committed");
+	if (stored > 0)
+		wake_main();
+	return imap_done_many(c, (guint32 *)(void *)done->data, done->len, w->acct->processed,
+			      error) &&
+	       imap_done_many(c, (guint32 *)(void *)aside->data, aside->len, w->acct->quarantine,
+			      error);
 }
 
 /* One connection's life: resume, take the backlog, wait for news. FALSE
@@ -183,11 +195,9 @@ session(worker_t *w, store_t *st, ingest_t *ing, gboolean *connected, GError **e
 			ok = FALSE;
 			break;
 		}
-		for (guint i = 0; ok && i < msgs->len && !stopping(w); i++) {
-			const imap_msg_t *m = msgs->pdata[i];
-
-			ok = take(w, st, ing, c, uidvalidity, m, error);
-			from = m->uid + 1;
+		if (msgs->len > 0) {
+			ok = take_batch(w, st, ing, c, uidvalidity, msgs, error);
+			from = ((imap_msg_t *)msgs->pdata[msgs->len - 1])->uid + 1;
 		}
 		if (!ok || msgs->len == RUN_FETCH_BATCH)
 			continue;

@@ -821,7 +821,8 @@ imap_move_once(imap_conn_t *c, struct mailimap_set *set, const char *folder,
 }
 
 gboolean
-imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error)
+imap_done_many(imap_conn_t *c, const guint32 *uids, guint n, const char *folder,
+	       GError **error)
 {
 	g_autoptr(etpan_set_t) set = NULL;
 	g_autofree char *first_text = NULL;
@@ -833,15 +834,21 @@ imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error)
 			    "imap %s: connection is broken", c->name);
 		return FALSE;
 	}
-	set = mailimap_set_new_single(uid);
+	if (n == 0)
+		return TRUE;
+	/* One command for the whole set: a backlog is moved in batches, not
+	 * one round trip per message. */
+	set = mailimap_set_new_empty();
+	for (guint i = 0; i < n; i++)
+		mailimap_set_add_single(set, uids[i]);
 	if (folder == NULL) {
 		r = imap_add_flag(c, set, mailimap_flag_new_seen());
 		if (r != MAILIMAP_NO_ERROR) {
 			imap_fail(c, r, "UID STORE +FLAGS (\\Seen)", error);
-			g_prefix_error(error, "UID %u: ", uid);
+			g_prefix_error(error, "UID %u (and %u more): ", uids[0], n - 1);
 			return FALSE;
 		}
-		log_debug("imap", "%s: UID %u flagged \\Seen", c->name, uid);
+		log_debug("imap", "%s: %u message(s) from UID %u flagged \\Seen", c->name, n, uids[0]);
 		return TRUE;
 	}
 	r = imap_move_once(c, set, folder, &what);
@@ -859,7 +866,7 @@ imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error)
 		} else if (!imap_rc_is_stream(r)) {
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
 				    "imap %s: UID %u: %s %s refused: %s", c->name,
-				    uid, what, folder, first_text);
+				    uids[0], what, folder, first_text);
 			return FALSE;
 		} else {
 			what = "CREATE";
@@ -867,11 +874,17 @@ imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error)
 	}
 	if (r != MAILIMAP_NO_ERROR) {
 		imap_fail(c, r, what, error);
-		g_prefix_error(error, "UID %u to %s: ", uid, folder);
+		g_prefix_error(error, "UID %u (and %u more) to %s: ", uids[0], n - 1, folder);
 		return FALSE;
 	}
-	log_debug("imap", "%s: UID %u moved to %s", c->name, uid, folder);
+	log_debug("imap", "%s: %u message(s) from UID %u moved to %s", c->name, n, uids[0], folder);
 	return TRUE;
+}
+
+gboolean
+imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error)
+{
+	return imap_done_many(c, &uid, 1, folder, error);
 }
 
 /* Poll the wakeup fd and, when IMAP_FD >= 0, the connection, for up to

@@ -68,6 +68,9 @@ GPtrArray *imap_fetch_since(imap_conn_t *c, guint32 from, guint max, GError **er
  * \Seen and leave it. FALSE with PD_ERROR_TEMP when that fails (the
  * message stays and is seen again: the caller recognises it). */
 gboolean imap_done(imap_conn_t *c, guint32 uid, const char *folder, GError **error);
+/* The same for N UIDs in one command (a UID set). */
+gboolean imap_done_many(imap_conn_t *c, const guint32 *uids, guint n, const char *folder,
+			GError **error);
 
 /* Why the last imap_wait() returned TRUE. */
 typedef enum {
