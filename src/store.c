@@ -10,6 +10,7 @@
 #include "autodefs.h"
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "error.h"
 #include "store.h"
 #include "store-schema.h"
@@ -234,8 +235,11 @@ store_open(const char *path, gboolean create, GError **error)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	/* A deliver process is one short connection: checkpointing the WAL
-	 * each time it closes would cost fsyncs per message. The WAL is
-	 * checkpointed as it grows (wal_autocheckpoint) instead. */
+	 * each time it closes would cost fsyncs per message. But the first
+	 * connection to open a database rebuilds the WAL index by reading the
+	 * whole WAL, so it must stay small: checkpoint every 64 pages
+	 * (wal_autocheckpoint below), and store_close() truncates a WAL that
+	 * a long writer (import) left large. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	sqlite3_busy_timeout(st->db, 5000);
 	/* journal_mode=WAL is persistent in the file; the rest is per
@@ -245,6 +249,7 @@ store_open(const char *path, gboolean create, GError **error)
 			  "PRAGMA journal_mode=WAL;"
 			  "PRAGMA synchronous=FULL;"
 			  "PRAGMA foreign_keys=ON;"
+			  "PRAGMA wal_autocheckpoint=64;"
 			  "PRAGMA temp_store=MEMORY;",
 			  NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
@@ -257,8 +262,14 @@ store_open(const char *path, gboolean create, GError **error)
 void
 store_close(store_t *st)
 {
+	g_autofree char *wal = NULL;
+	struct stat sb;
+
 	if (st == NULL)
 		return;
+	wal = g_strconcat(st->path, "-wal", NULL);
+	if (st->db != NULL && stat(wal, &sb) == 0 && sb.st_size > 1024 * 1024)
+		sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
 	g_hash_table_destroy(st->stmts);
 	if (st->db != NULL)
 		sqlite3_close(st->db);
@@ -486,6 +497,17 @@ store_collect(store_t *st, sqlite3_stmt *s, gpointer (*from_row)(sqlite3_stmt *)
 		return NULL;
 	}
 	return g_steal_pointer(&out);
+}
+
+/* The first row of S through FROM_ROW, or NULL when there is none (no
+ * error) or on an error (*ERROR set). */
+static gpointer
+store_first(store_t *st, sqlite3_stmt *s, gpointer (*from_row)(sqlite3_stmt *),
+	    GDestroyNotify free_fn, GError **error)
+{
+	g_autoptr(GPtrArray) rows = store_collect(st, s, from_row, free_fn, error);
+
+	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
 }
 
 gint64
@@ -980,18 +1002,17 @@ store_quarantine_get(store_t *st, gint64 id, GError **error)
 {
 	sqlite3_stmt *s = store_query(st, "SELECT " QUARANTINE_COLUMNS " WHERE q.id = ?",
 				      error, "i", id);
-	g_autoptr(GPtrArray) rows = store_collect(st, s,
-						  (gpointer (*)(sqlite3_stmt *))quarantine_from_row,
-						  (GDestroyNotify)store_quarantine_free, error);
+	GError *local = NULL;
+	store_quarantine_t *q = store_first(st, s,
+					    (gpointer (*)(sqlite3_stmt *))quarantine_from_row,
+					    (GDestroyNotify)store_quarantine_free, &local);
 
-	if (rows == NULL)
-		return NULL;
-	if (rows->len == 0) {
+	if (q == NULL && local == NULL)
 		g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
 			    "no quarantined message %" G_GINT64_FORMAT, id);
-		return NULL;
-	}
-	return g_ptr_array_steal_index(rows, 0);
+	else if (local != NULL)
+		g_propagate_error(error, local);
+	return q;
 }
 
 GPtrArray *
@@ -1156,11 +1177,9 @@ store_outbound_by_message_id(store_t *st, const char *message_id, GError **error
 {
 	sqlite3_stmt *s = store_query(st, "SELECT " OUTBOUND_COLUMNS " WHERE message_id = ?",
 				      error, "s", message_id);
-	g_autoptr(GPtrArray) rows = store_collect(st, s,
-						  (gpointer (*)(sqlite3_stmt *))outbound_from_row,
-						  (GDestroyNotify)store_outbound_free, error);
 
-	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
+	return store_first(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
+			   (GDestroyNotify)store_outbound_free, error);
 }
 
 gboolean
@@ -1201,11 +1220,9 @@ store_source_get(store_t *st, const char *name, GError **error)
 				      "SELECT name, uidvalidity, last_uid, last_contact, last_error "
 				      "FROM sources WHERE name = ?",
 				      error, "s", name);
-	g_autoptr(GPtrArray) rows = store_collect(st, s,
-						  (gpointer (*)(sqlite3_stmt *))source_from_row,
-						  (GDestroyNotify)store_source_free, error);
 
-	return rows != NULL && rows->len > 0 ? g_ptr_array_steal_index(rows, 0) : NULL;
+	return store_first(st, s, (gpointer (*)(sqlite3_stmt *))source_from_row,
+			   (GDestroyNotify)store_source_free, error);
 }
 
 GPtrArray *

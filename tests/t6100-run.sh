@@ -13,15 +13,7 @@ test_require test "$(id -u)" = 0
 start_dovecot
 setup_gateway
 printf secret >imap-password && chmod 600 imap-password
-cat >>postdesk.conf <<EOF
-[imap:hosted]
-url = imap://127.0.0.1:$IMAP_PORT/INBOX
-user = support
-password_file = imap-password
-tls = none
-group = community
-processed = Processed
-EOF
+echo "group = community" | imap_account_conf >>postdesk.conf
 
 msg() {  # msg N: a customer mail in mN.eml
 	printf "From: Cust %s <cust%s@example.com>\nTo: support@example.org\nSubject: Question %s\nMessage-ID: <imap-%s@example.com>\n\nPlease help with %s.\n" "$1" "$1" "$1" "$1" "$1" >"m$1.eml"

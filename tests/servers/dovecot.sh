@@ -14,6 +14,7 @@
 #   imap_append FILE [FOLDER]   append FILE (default folder INBOX) as
 #                     "support", through Python's imaplib; prints nothing
 #   imap_count FOLDER number of messages in FOLDER (0 if it does not exist)
+#   imap_account_conf [<extra lines]  an [imap:hosted] config section for it
 #   imap_flags FOLDER flags of every message in FOLDER, one line each
 #   imap_rawlog       every command clients sent after login (Dovecot's
 #                     rawlog), since the last imap_rawlog_clear
@@ -162,6 +163,12 @@ PY
 }
 
 imap_append() { dovecot_py_ append "$@"; }
+# The [imap:hosted] section for this Dovecot (plain, loopback), moving
+# taken mail to Processed; extra "key = value" lines on stdin follow it.
+imap_account_conf() {
+	printf '[imap:hosted]\nurl = imap://127.0.0.1:%s/INBOX\nuser = support\npassword_file = imap-password\ntls = none\nprocessed = Processed\n' "$IMAP_PORT"
+	[ -t 0 ] || cat
+}
 # What clients sent after login, every session since the last
 # imap_rawlog_clear (imap_append's and imap_count's included).
 imap_rawlog() { cat "$DOVECOT_RAWLOG"/*.in 2>/dev/null; }
