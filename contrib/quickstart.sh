@@ -1,5 +1,6 @@
 #!/bin/sh
-# The README's first command: install what Debian 12 lacks, build postdesk,
+# The README's first command (run it as root, or with sudo where sudo is
+# installed): install what Debian 12 lacks, build postdesk,
 # and run its main job on the embedded default (SQLite and a Maildir spool,
 # no servers): turn the demo mails into tickets and show them.
 set -eu
@@ -14,8 +15,10 @@ make -j"$(nproc)" -s
 pd="$(pwd)/src/postdesk"
 demo="$top/_build/demo"
 mkdir -p "$demo"
+# The demo runs from the build tree, not installed: its templates are the
+# source tree's.
 if [ ! -f "$demo/postdesk.conf" ]; then
-	sed -e 's/^default_group = core/default_group = core/' \
+	sed -e "s|^#templates = templates|templates = $top/templates|" \
 		"$top/contrib/postdesk.conf.example" >"$demo/postdesk.conf"
 fi
 cd "$demo"

@@ -18,7 +18,12 @@ check_templates(const config_t *cfg, GPtrArray *problems)
 	g_autofree char *over = notice_template_dir(cfg);
 	g_autofree char *inst = notice_installed_dir("templates");
 	g_autoptr(GError) err = NULL;
-	g_autoptr(template_set_t) set = template_set_load(over, inst, &err);
+	g_autoptr(template_set_t) set = NULL;
+
+	/* Not installed (a build tree): the override must have them all. */
+	if (over != NULL && !g_file_test(inst, G_FILE_TEST_IS_DIR))
+		g_clear_pointer(&inst, g_free);
+	set = template_set_load(over, inst, &err);
 
 	if (set == NULL) {
 		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);

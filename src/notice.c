@@ -48,6 +48,10 @@ notice_new(const config_t *cfg, store_t *st, GBytes *secret, GError **error)
 	g_autofree char *over = notice_template_dir(cfg);
 	g_autofree char *inst = notice_installed_dir("templates");
 
+	/* Not installed (a build tree): the override must have them all. */
+	if (over != NULL && !g_file_test(inst, G_FILE_TEST_IS_DIR))
+		g_clear_pointer(&inst, g_free);
+
 	n->cfg = cfg;
 	n->st = st;
 	n->secret = g_bytes_ref(secret);
