@@ -25,10 +25,14 @@ cd "$demo"
 "$pd" -c postdesk.conf check
 "$pd" -c postdesk.conf init
 "$pd" -c postdesk.conf import "$top/contrib/demo"
+# Without [smtp], sending writes each mail into the spool Maildir.
+"$pd" -c postdesk.conf queue --flush
 echo
 "$pd" -c postdesk.conf ticket list
 echo
 "$pd" -c postdesk.conf ticket show 1
 echo
+echo "The acks postdesk sent are in $demo/var/outbox/new/:"
+ls "$demo/var/outbox/new"
 echo "The demo gateway is in $demo (postdesk.conf, var/postdesk.db, var/outbox/)."
 echo "Try: $pd -c $demo/postdesk.conf ticket show 2 --json"
