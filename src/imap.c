@@ -27,7 +27,6 @@
 #include "banned.h"
 
 #define IMAP_NET_TIMEOUT 30          /* seconds for any one network read */
-#define IMAP_MAX_PASSWORD 4096
 #define IMAP_MAX_SERVER_TEXT 200     /* bytes of a server response we quote */
 #define IMAP_IDLE_MAX_MS (25 * 60 * 1000) /* RFC 2177: re-IDLE within 29 min */
 
@@ -131,61 +130,19 @@ imap_fail(imap_conn_t *c, int r, const char *what, GError **error)
 		    c->name, what, text);
 }
 
-/* As util_read_secret(), without its 16-byte minimum, which suits keys,
- * not passwords someone else chose. New string (the caller wipes it). */
 static char *
 imap_read_password(const config_imap_t *acct, GError **error)
 {
-	const char *path = acct->password_file;
-	g_autoptr(GBytes) raw = NULL;
-	struct stat st;
-	const char *data;
-	char *password = NULL;
-	gsize len;
+	char *password;
 
-	if (path == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "imap %s: no password_file", acct->name);
+	if (acct->password_file == NULL) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "imap %s: no password_file",
+			    acct->name);
 		return NULL;
 	}
-	if (stat(path, &st) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "imap %s: password_file %s: %s", acct->name, path,
-			    g_strerror(errno));
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "imap %s: password_file %s: not a regular file",
-			    acct->name, path);
-		return NULL;
-	}
-	if ((st.st_mode & 077) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "imap %s: password_file %s must not be accessible to "
-			    "group or others (mode %04o; chmod 600 it)",
-			    acct->name, path, (unsigned)(st.st_mode & 07777));
-		return NULL;
-	}
-	raw = util_read_file(path, IMAP_MAX_PASSWORD, error);
-	if (raw == NULL) {
-		pd_error_reclass(error, PD_ERROR_CONFIG, "imap: password_file");
-		return NULL;
-	}
-	data = g_bytes_get_data(raw, &len);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len == 0 || memchr(data, '\0', len) != NULL ||
-	    memchr(data, '\n', len) != NULL || memchr(data, '\r', len) != NULL)
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "imap %s: password_file %s must hold one non-empty line",
-			    acct->name, path);
-	else
-		password = g_strndup(data, len);
-	/* We hold the only reference: clear the copy before it is freed. */
-	data = g_bytes_get_data(raw, &len);
-	if (len > 0)
-		explicit_bzero((void *)data, len);
+	password = util_read_password(acct->password_file, error);
+	if (password == NULL)
+		g_prefix_error(error, "imap %s: password_file ", acct->name);
 	return password;
 }
 

@@ -26,7 +26,6 @@
 
 #define SMTP_CONNECT_TIMEOUT 15L  /* seconds to connect (TCP and TLS) */
 #define SMTP_TRANSFER_TIMEOUT 120L /* seconds for one whole mail */
-#define SMTP_MAX_PASSWORD 4096
 #define SMTP_MAX_REPLY 400        /* bytes of a server reply we quote */
 
 /* The command a server reply answers, as far as we need to know it. */
@@ -146,55 +145,13 @@ outbound_smtp_wire_format(GBytes *msg)
 	return g_string_free_to_bytes(out);
 }
 
-/* Our own mode check (as util_read_secret(), without its 16-byte minimum,
- * which suits keys, not passwords someone else chose). */
 static char *
 smtp_read_password(const char *path, GError **error)
 {
-	struct stat st;
-	g_autoptr(GBytes) raw = NULL;
-	const char *data;
-	gsize len;
-	char *password;
+	char *password = util_read_password(path, error);
 
-	if (stat(path, &st) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "smtp: password_file %s: %s", path, g_strerror(errno));
-		return NULL;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "smtp: password_file %s: not a regular file", path);
-		return NULL;
-	}
-	if ((st.st_mode & 077) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "smtp: password_file %s must not be accessible to "
-			    "group or others (mode %04o; chmod 600 it)",
-			    path, (unsigned)(st.st_mode & 07777));
-		return NULL;
-	}
-	raw = util_read_file(path, SMTP_MAX_PASSWORD, error);
-	if (raw == NULL) {
-		pd_error_reclass(error, PD_ERROR_CONFIG, "smtp: password_file");
-		return NULL;
-	}
-	data = g_bytes_get_data(raw, &len);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
-	if (len == 0 || memchr(data, '\0', len) != NULL ||
-	    memchr(data, '\n', len) != NULL || memchr(data, '\r', len) != NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "smtp: password_file %s must hold one non-empty line",
-			    path);
-		password = NULL;
-	} else {
-		password = g_strndup(data, len);
-	}
-	/* We hold the only reference: clear the copy before it is freed. */
-	data = g_bytes_get_data(raw, &len);
-	if (len > 0)
-		explicit_bzero((void *)data, len);
+	if (password == NULL)
+		g_prefix_error(error, "smtp: password_file ");
 	return password;
 }
 

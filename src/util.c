@@ -200,46 +200,88 @@ util_read_file(const char *path, gsize max, GError **error)
 	return bytes;
 }
 
-GBytes *
-util_read_secret(const char *path, GError **error)
+/* A file holding a secret: regular, and neither readable nor writable by
+ * group or others. Errors name the file, never its content. */
+static gboolean
+secret_file_check(const char *path, GError **error)
 {
 	struct stat st;
-	g_autoptr(GBytes) raw = NULL;
-	gsize len;
-	const char *data;
 
 	if (stat(path, &st) != 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,
-			    g_strerror(errno));
-		return NULL;
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path, g_strerror(errno));
+		return FALSE;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "%s: not a regular file", path);
-		return NULL;
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: not a regular file", path);
+		return FALSE;
 	}
 	if ((st.st_mode & 077) != 0) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "%s: secret file must not be accessible to group "
-			    "or others (mode %04o; chmod 600 it)",
+			    "%s: secret file must not be accessible to group or others "
+			    "(mode %04o; chmod 600 it)",
 			    path, (unsigned)(st.st_mode & 07777));
-		return NULL;
+		return FALSE;
 	}
-	raw = util_read_file(path, 64 * 1024, error);
+	return TRUE;
+}
+
+/* The checked file's content without its final line end. */
+static GBytes *
+secret_file_read(const char *path, gsize max, const char **data, gsize *len, GError **error)
+{
+	GBytes *raw;
+
+	if (!secret_file_check(path, error))
+		return NULL;
+	raw = util_read_file(path, max, error);
 	if (raw == NULL) {
 		pd_error_reclass(error, PD_ERROR_CONFIG, NULL);
 		return NULL;
 	}
-	data = g_bytes_get_data(raw, &len);
-	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
-		len--;
+	*data = g_bytes_get_data(raw, len);
+	while (*len > 0 && ((*data)[*len - 1] == '\n' || (*data)[*len - 1] == '\r'))
+		(*len)--;
+	return raw;
+}
+
+GBytes *
+util_read_secret(const char *path, GError **error)
+{
+	const char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GBytes) raw = secret_file_read(path, 64 * 1024, &data, &len, error);
+
+	if (raw == NULL)
+		return NULL;
 	if (len < 16) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-			    "%s: secret is too short (need at least 16 bytes)",
-			    path);
+			    "%s: secret is too short (need at least 16 bytes)", path);
 		return NULL;
 	}
 	return g_bytes_new(data, len);
+}
+
+char *
+util_read_password(const char *path, GError **error)
+{
+	const char *data = NULL;
+	gsize len = 0;
+	g_autoptr(GBytes) raw = secret_file_read(path, 4096, &data, &len, error);
+	char *password = NULL;
+
+	if (raw == NULL)
+		return NULL;
+	if (len == 0 || memchr(data, '\0', len) != NULL || memchr(data, '\n', len) != NULL ||
+	    memchr(data, '\r', len) != NULL)
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
+			    "%s: must hold one non-empty line", path);
+	else
+		password = g_strndup(data, len);
+	/* We hold the only reference: clear the copy before it is freed. */
+	data = g_bytes_get_data(raw, &len);
+	if (len > 0)
+		explicit_bzero((void *)data, len);
+	return password;
 }
 
 gboolean

@@ -31,6 +31,11 @@ GBytes *util_read_file(const char *path, gsize max, GError **error);
  * newline. New bytes; PD_ERROR_CONFIG says why without showing them. */
 GBytes *util_read_secret(const char *path, GError **error);
 
+/* A password from PATH: the same file checks as util_read_secret(), any
+ * length, one line without NUL, CR or LF. New string: the caller wipes
+ * (explicit_bzero) and frees it. PD_ERROR_CONFIG names the file only. */
+char *util_read_password(const char *path, GError **error);
+
 /* Write DATA to PATH atomically (temp file, fsync, rename). */
 gboolean util_write_file_atomic(const char *path, const void *data, gsize len,
 				int mode, GError **error);

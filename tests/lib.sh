@@ -170,6 +170,20 @@ wait_port() {
 	return 1
 }
 
+# Hold the database's write lock from another process for SECONDS (in the
+# background; returns once the lock is held). Wait for $LOCK_PID after.
+lock_database() {
+	rm -f "$T/.locked"
+	"$PYTHON3" -c '
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None)
+c.execute("BEGIN IMMEDIATE")
+open(sys.argv[2], "w").close()
+time.sleep(float(sys.argv[3]))' "$T/var/postdesk.db" "$T/.locked" "$1" &
+	LOCK_PID=$!
+	while ! test -e "$T/.locked"; do sleep 0.05; done
+}
+
 # JSON field by a Python expression on `d`: json_get FILE 'd[0]["id"]'.
 json_get() {
 	"$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"

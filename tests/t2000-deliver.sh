@@ -167,16 +167,9 @@ test_expect_success 'quarantine drop' '
 '
 
 test_expect_code 75 'a locked database: 75, and the mail is not lost' '
-	"$PYTHON3" -c "
-import sqlite3, time, sys
-c = sqlite3.connect(\"var/postdesk.db\", isolation_level=None)
-c.execute(\"BEGIN IMMEDIATE\")
-open(\"locked\", \"w\").close()
-time.sleep(8)
-" & lockpid=$!
-	while ! test -e locked; do sleep 0.05; done
+	lock_database 8
 	sed "s/c1@acme/locked@acme/" "$D/new.eml" | pd deliver 2>err; rc=$?
-	wait $lockpid
+	wait $LOCK_PID
 	test_grep "locked\|busy" err >&2
 	exit $rc
 '

@@ -52,15 +52,8 @@ test_expect_success 'dot-stuffed lines come back unstuffed; raw bytes kept' '
 	pd message raw "$id" >back && cmp back dots.eml
 '
 test_expect_success 'database locked: 451, the mail is not taken; later it is' '
-	"$PYTHON3" -c "
-import sqlite3, time
-c = sqlite3.connect(\"var/postdesk.db\", isolation_level=None)
-c.execute(\"BEGIN IMMEDIATE\")
-open(\"locked\", \"w\").close()
-time.sleep(7)
-" & lockpid=$!
-	while ! test -e locked; do sleep 0.05; done
-	mail 4 && lmtp support@example.org l4.eml >out; wait $lockpid
+	lock_database 7
+	mail 4 && lmtp support@example.org l4.eml >out; wait $LOCK_PID
 	test_grep "data-error 451\|refused support@example.org:451" out &&
 	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-4@example.com\"")" = 0 &&
 	lmtp support@example.org l4.eml >out && test_grep accepted out

@@ -96,6 +96,26 @@ cmd_split(int argc, char **argv)
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
+/* "error (KIND): MESSAGE" for ERROR and 1, or 0 when there is none and
+ * the output was written: the end of the server commands below. */
+static int
+print_outcome(const GError *error)
+{
+	static const char *const kinds[] = { "temp", "input", "too-large", "config",
+					     "usage", "not-found", "unavailable",
+					     "internal" };
+
+	if (error != NULL) {
+		printf("error (%s): %s\n",
+		       error->domain == PD_ERROR && error->code >= 0 &&
+				       (gsize)error->code < G_N_ELEMENTS(kinds)
+			       ? kinds[error->code] : "other",
+		       error->message);
+		return 1;
+	}
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...: the transport the
  * config picks (SMTP or the spool) sends FILE N times over one connection,
  * from ADDR (default: the support address; "" is the null sender). Prints
@@ -103,9 +123,6 @@ cmd_split(int argc, char **argv)
 static int
 cmd_send(int argc, char **argv)
 {
-	static const char *const kinds[] = { "temp", "input", "too-large", "config",
-					     "usage", "not-found", "unavailable",
-					     "internal" };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(config_t) cfg = NULL;
 	g_autoptr(GBytes) msg = NULL;
@@ -143,15 +160,7 @@ cmd_send(int argc, char **argv)
 	} else if (error == NULL) {
 		return 1;
 	}
-	if (error != NULL) {
-		printf("error (%s): %s\n",
-		       error->domain == PD_ERROR && error->code >= 0 &&
-				       (gsize)error->code < G_N_ELEMENTS(kinds)
-			       ? kinds[error->code] : "other",
-		       error->message);
-		return 1;
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	return print_outcome(error);
 }
 
 /* imap-fetch CONFIG ACCOUNT [--done]: connect, print "uidvalidity N
@@ -166,9 +175,6 @@ cmd_send(int argc, char **argv)
 static int
 cmd_imap(int argc, char **argv)
 {
-	static const char *const kinds[] = { "temp", "input", "too-large", "config",
-					     "usage", "not-found", "unavailable",
-					     "internal" };
 	static const char *const wakes[] = { "timeout", "news", "wakeup" };
 	g_autoptr(GError) error = NULL;
 	g_autoptr(config_t) cfg = NULL;
@@ -222,15 +228,7 @@ cmd_imap(int argc, char **argv)
 				break;
 		}
 	}
-	if (error != NULL) {
-		printf("error (%s): %s\n",
-		       error->domain == PD_ERROR && error->code >= 0 &&
-				       (gsize)error->code < G_N_ELEMENTS(kinds)
-			       ? kinds[error->code] : "other",
-		       error->message);
-		return 1;
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
+	return print_outcome(error);
 }
 
 static const struct {
