@@ -23,12 +23,6 @@ log_init(const char *ident, gboolean use_syslog)
 }
 
 void
-log_set_level(log_level_t level)
-{
-	log_level = level;
-}
-
-void
 log_set_debug(const char *areas)
 {
 	g_strfreev(log_areas);

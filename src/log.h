@@ -12,7 +12,6 @@ typedef enum { LOG_LEVEL_ERROR, LOG_LEVEL_WARN, LOG_LEVEL_INFO, LOG_LEVEL_DEBUG 
 
 /* IDENT names the program in syslog; USE_SYSLOG picks the target. */
 void log_init(const char *ident, gboolean use_syslog);
-void log_set_level(log_level_t level);
 /* AREAS is a comma-separated list ("imap,smtp,sql" or "all"); enables debug. */
 void log_set_debug(const char *areas);
 gboolean log_debug_enabled(const char *area);

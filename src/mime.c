@@ -37,6 +37,7 @@
 #include "error.h"
 #include "mime-html.h"
 #include "mime.h"
+#include "util.h"
 #include "banned.h"
 
 #define MIME_MAX_NOTES 64          /* notes kept per message */
@@ -1579,68 +1580,6 @@ mime_msg_headers(const mime_msg_t *msg, const char *name)
 /* ------------------------------------------------------------------ */
 /* Addresses                                                          */
 
-/* Characters never allowed outside quotes in an address. */
-static gboolean
-addr_bad_char(guchar c)
-{
-	return c <= 0x20 || c == 0x7F || strchr("<>(),;:\\\"[]", c) != NULL;
-}
-
-char *
-mime_address_normalize(const char *addr)
-{
-	g_autofree char *s = NULL;
-	char *start, *end, *at = NULL;
-	gboolean quoted = FALSE;
-	GString *out;
-
-	if (addr == NULL)
-		return NULL;
-	s = g_strstrip(g_strdup(addr));
-	start = s;
-	if (g_ascii_strncasecmp(start, "mailto:", 7) == 0)
-		start += 7;
-	while (*start == ' ' || *start == '\t' || *start == '<')
-		start++;
-	end = start + strlen(start);
-	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '>'))
-		end--;
-	*end = '\0';
-	if (end - start > 254 || end == start || !g_utf8_validate(start, -1, NULL))
-		return NULL;
-	/* The last '@' outside quotes separates local part and domain. */
-	for (char *p = start; p < end; p++) {
-		if (*p == '\\' && quoted && p + 1 < end) {
-			p++;
-			continue;
-		}
-		if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && *p == '@')
-			at = p;
-		else if (!quoted && addr_bad_char((guchar)*p) && *p != '[' && *p != ']')
-			return NULL;
-		else if ((guchar)*p < 0x20 || *p == 0x7F)
-			return NULL;
-	}
-	if (quoted || at == NULL || at == start || at + 1 >= end)
-		return NULL;
-	for (char *p = at + 1; p < end; p++)
-		if (addr_bad_char((guchar)*p) && *p != '[' && *p != ']')
-			return NULL;
-	if (end[-1] == '.') /* an absolute domain name: "example.org." */
-		*--end = '\0';
-	if (at + 1 >= end || at[1] == '.')
-		return NULL;
-	out = g_string_new_len(start, at - start + 1);
-	{
-		g_autofree char *dom = g_utf8_strdown(at + 1, -1);
-
-		g_string_append(out, dom);
-	}
-	return g_string_free(out, FALSE);
-}
-
 static void
 address_free(gpointer p)
 {
@@ -1674,7 +1613,7 @@ collect_mailboxes(InternetAddressList *list, GPtrArray *out, guint max, int leve
 		}
 		if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
 			continue;
-		addr = mime_address_normalize(
+		addr = util_address_normalize(
 			internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)));
 		if (addr == NULL)
 			continue;
@@ -1710,7 +1649,7 @@ mailbox_fallback(const char *text, GPtrArray *out)
 			continue;
 		}
 		g_strdelimit(w, "()\"'", ' ');
-		if ((addr = mime_address_normalize(g_strstrip(w))) != NULL) {
+		if ((addr = util_address_normalize(g_strstrip(w))) != NULL) {
 			mime_address_t *a = g_new0(mime_address_t, 1);
 
 			g_strdelimit(name->str, "\"", ' ');

@@ -123,11 +123,6 @@ const char *mime_msg_header(const mime_msg_t *msg, const char *name);
  * of new strings (free with g_ptr_array_unref), empty when absent. */
 GPtrArray *mime_msg_headers(const mime_msg_t *msg, const char *name);
 
-/* Normalise an address: trim, strip <> (and a "mailto:"), lower-case the
- * domain, keep the local part as written. New string, or NULL when ADDR
- * is not an address (no local part or domain, white space or control
- * characters outside quotes, more than 254 bytes). */
-char *mime_address_normalize(const char *addr);
 
 /* Decode LEN bytes of text (LEN < 0: NUL-terminated) in CHARSET (a MIME
  * label, may be NULL) to UTF-8, as body parts are: the label is trusted

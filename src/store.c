@@ -607,13 +607,6 @@ store_ticket_search(store_t *st, const char *query, GError **error)
 	return out;
 }
 
-gint64
-store_ticket_count(store_t *st, GError **error)
-{
-	return store_scalar(st, store_query(st, "SELECT count(*) FROM tickets", error, ""),
-			    0, error);
-}
-
 /* Messages */
 
 void
@@ -700,13 +693,6 @@ store_message_list(store_t *st, gint64 ticket, GError **error)
 
 	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))message_from_row,
 			     (GDestroyNotify)store_message_free, error);
-}
-
-gint64
-store_message_count(store_t *st, GError **error)
-{
-	return store_scalar(st, store_query(st, "SELECT count(*) FROM messages", error, ""),
-			    0, error);
 }
 
 gint64

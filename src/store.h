@@ -74,7 +74,6 @@ GPtrArray *store_ticket_list(store_t *st, const char *state, GError **error);
 /* Ids of tickets whose messages match the FTS5 QUERY, best first. Array
  * of store_ticket_t*. PD_ERROR_INPUT for a malformed query. */
 GPtrArray *store_ticket_search(store_t *st, const char *query, GError **error);
-gint64 store_ticket_count(store_t *st, GError **error);
 
 typedef struct {
 	gint64 id;
@@ -104,7 +103,6 @@ gint64 store_message_find(store_t *st, const char *message_id,
 			  const char *content_hash, GError **error);
 /* Messages of TICKET in order. Array of store_message_t*. */
 GPtrArray *store_message_list(store_t *st, gint64 ticket, GError **error);
-gint64 store_message_count(store_t *st, GError **error);
 
 /* Raw bytes: insert, and get back those of a message. */
 gint64 store_raw_insert(store_t *st, const void *data, gsize len, GError **error);

@@ -374,33 +374,66 @@ util_crash_point(const char *name)
 #endif
 }
 
+/* Characters never allowed outside quotes in an address. */
+static gboolean
+addr_bad_char(guchar c)
+{
+	return c <= 0x20 || c == 0x7F || strchr("<>(),;:\\\"[]", c) != NULL;
+}
+
 char *
 util_address_normalize(const char *addr)
 {
 	g_autofree char *s = NULL;
-	char *at;
-	gsize len;
+	char *start, *end, *at = NULL;
+	gboolean quoted = FALSE;
+	GString *out;
 
 	if (addr == NULL)
 		return NULL;
 	s = g_strstrip(g_strdup(addr));
-	len = strlen(s);
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>') {
-		memmove(s, s + 1, len - 2);
-		s[len - 2] = '\0';
-		len -= 2;
-	}
-	if (len == 0 || len > 320 || !g_utf8_validate(s, -1, NULL))
+	start = s;
+	if (g_ascii_strncasecmp(start, "mailto:", 7) == 0)
+		start += 7;
+	while (*start == ' ' || *start == '\t' || *start == '<')
+		start++;
+	end = start + strlen(start);
+	while (end > start && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '>'))
+		end--;
+	*end = '\0';
+	if (end - start > 254 || end == start || !g_utf8_validate(start, -1, NULL))
 		return NULL;
-	at = strrchr(s, '@');
-	if (at == NULL || at == s || at[1] == '\0')
-		return NULL;
-	for (const char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' || *p == ',')
+	/* The last '@' outside quotes separates local part and domain. */
+	for (char *p = start; p < end; p++) {
+		if (*p == '\\' && quoted && p + 1 < end) {
+			p++;
+			continue;
+		}
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && *p == '@')
+			at = p;
+		else if (!quoted && addr_bad_char((guchar)*p) && *p != '[' && *p != ']')
 			return NULL;
-	for (char *p = at + 1; *p != '\0'; p++)
-		*p = g_ascii_tolower(*p);
-	return g_steal_pointer(&s);
+		else if ((guchar)*p < 0x20 || *p == 0x7F)
+			return NULL;
+	}
+	if (quoted || at == NULL || at == start || at + 1 >= end)
+		return NULL;
+	for (char *p = at + 1; p < end; p++)
+		if (addr_bad_char((guchar)*p) && *p != '[' && *p != ']')
+			return NULL;
+	if (end[-1] == '.') /* an absolute domain name: "example.org." */
+		*--end = '\0';
+	if (at + 1 >= end || at[1] == '.')
+		return NULL;
+	out = g_string_new_len(start, at - start + 1);
+	{
+		g_autofree char *dom = g_utf8_strdown(at + 1, -1);
+
+		g_string_append(out, dom);
+	}
+	return g_string_free(out, FALSE);
 }
 
 gboolean

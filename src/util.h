@@ -52,9 +52,12 @@ char *util_sha256_hex(const void *data, gsize len);
  * POSTDESK_CRASH_TRACE=1 prints every call's number and name. */
 void util_crash_point(const char *name);
 
-/* Normalise a mail address: trim, strip <>, lower-case the domain (the
- * local part is case-sensitive by RFC 5321). New string, or NULL when it
- * is not LOCAL@DOMAIN with printable ASCII or UTF-8 and no space. */
+/* Normalise a mail address: trim, strip <> (and a "mailto:"), lower-case
+ * the domain (the local part is case-sensitive by RFC 5321 and kept as
+ * written), drop a trailing dot of the domain. New string, or NULL when
+ * ADDR is not an address (no local part or domain, white space or control
+ * characters outside quotes, more than 254 bytes). The one normaliser:
+ * mail, config and reply tokens must agree on what an address is. */
 char *util_address_normalize(const char *addr);
 /* TRUE when A and B are the same address after normalisation. */
 gboolean util_address_equal(const char *a, const char *b);

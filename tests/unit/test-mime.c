@@ -7,6 +7,7 @@
 #include "error.h"
 #include "mime-html.h"
 #include "mime.h"
+#include "util.h"
 #include "banned.h"
 
 /* ------------------------------------------------------------------ */
@@ -516,11 +517,11 @@ test_address_normalize(void)
 	};
 
 	for (gsize i = 0; i < G_N_ELEMENTS(t); i++) {
-		g_autofree char *got = mime_address_normalize(t[i].in);
+		g_autofree char *got = util_address_normalize(t[i].in);
 
 		g_assert_cmpstr(got, ==, t[i].out);
 	}
-	g_assert_null(mime_address_normalize(NULL));
+	g_assert_null(util_address_normalize(NULL));
 }
 
 static void
