@@ -10,6 +10,7 @@
 #include <string.h>
 #include "bounce.h"
 #include "error.h"
+#include "event.h"
 #include "ingest.h"
 #include "log.h"
 #include "mime-text.h"
@@ -476,7 +477,7 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester
 			   : g_strdup_printf("group %s", group->name);
 	if (!store_participant_add(ing->st, id, requester->addr, requester->name,
 				   "requester", now, error) ||
-	    !store_event_add(ing->st, id, now, "created", requester->addr, detail, error))
+	    !event_add(ing->cfg, ing->st, id, now, "created", requester->addr, detail, error))
 		return 0;
 	if (group->copy_cc) {
 		for (guint i = 0; i < msg->cc->len; i++) {
@@ -594,7 +595,7 @@ ingest_bounce(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	res->message = store_msg(ing, msg, data, len, hash, res->message_id, t->id, "system",
 				 "bounce", FALSE, opts, now, error);
 	if (res->message == 0 ||
-	    !store_event_add(ing->st, t->id, now, "bounce", msg->from ? msg->from->addr : NULL,
+	    !event_add(ing->cfg, ing->st, t->id, now, "bounce", msg->from ? msg->from->addr : NULL,
 			     detail, error))
 		goto out;
 	if (!delayed && !store_outbound_mark(ing->st, o->id, "failed", o->attempts,
@@ -723,7 +724,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				g_autofree char *d = g_strdup_printf("%s -> open", t->state);
 
 				if (!store_ticket_set_state(ing->st, ticket, "open", now, error) ||
-				    !store_event_add(ing->st, ticket, now, "state", sender, d, error))
+				    !event_add(ing->cfg, ing->st, ticket, now, "state", sender, d, error))
 					return FALSE;
 			} else if (!store_ticket_touch(ing->st, ticket, now, error)) {
 				return FALSE;
@@ -751,7 +752,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	detail = g_strdup_printf("%s mail <%s> by %s%s%s", kind, res->message_id,
 				 thread_how_name(tr.how), tr.verified ? "" : " (unverified)",
 				 automatic ? ", automatic" : "");
-	if (!store_event_add(ing->st, ticket, now, "message", sender, detail, error))
+	if (!event_add(ing->cfg, ing->st, ticket, now, "message", sender, detail, error))
 		return FALSE;
 	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
