@@ -96,6 +96,7 @@ static const key_spec_t KEYS[] = {
 	{ S_GROUP, "list_ids", K_LIST, FALSE, NULL, GR(list_ids), 0, 0, NULL },
 	{ S_GROUP, "assign", K_ENUM, FALSE, "round-robin", GR(assign), 0, 0, "round-robin|least-loaded|manual" },
 	{ S_GROUP, "tier", K_INT, FALSE, "1", GR(tier), 1, 4, NULL },
+	{ S_GROUP, "offer_timeout", K_DURATION, FALSE, "4h", GR(offer_timeout), 0, 0, NULL },
 	{ S_GROUP, "timezone", K_TIMEZONE, FALSE, "UTC", GR(timezone), 0, 0, NULL },
 	{ S_GROUP, "hours", K_HOURS, FALSE, "Mon-Fri 09:00-17:00", GR(hours), 0, 0, NULL },
 	{ S_GROUP, "first_response", K_DURATION, FALSE, "24h", GR(first_response), 0, 0, NULL },
@@ -947,6 +948,13 @@ config_member(const config_t *cfg, const char *addr)
 			return m;
 	}
 	return NULL;
+}
+
+gboolean
+config_member_in_group(const config_member_t *m, const char *group)
+{
+	return m->groups == NULL || m->groups[0] == NULL ||
+	       g_strv_contains((const char *const *)m->groups, group);
 }
 
 const config_imap_t *

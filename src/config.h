@@ -14,6 +14,7 @@ typedef struct {
 	char **list_ids;      /* List-Id values that feed this group */
 	char *assign;         /* round-robin | least-loaded | manual */
 	gint64 tier;
+	gint64 offer_timeout; /* an offer not taken by then passes on; 0: never */
 	char *timezone;
 	char *hours;
 	gint64 first_response;
@@ -136,6 +137,9 @@ const config_group_t *config_group_for_address(const config_t *cfg, const char *
 const config_group_t *config_group_for_list(const config_t *cfg, const char *list_id);
 /* The member whose address or alias is ADDR (normalised). */
 const config_member_t *config_member(const config_t *cfg, const char *addr);
+/* Whether M works in GROUP: listed in its groups, or in every group when
+ * it lists none. */
+gboolean config_member_in_group(const config_member_t *m, const char *group);
 const config_imap_t *config_imap(const config_t *cfg, const char *name);
 /* TRUE when ADDR is the support address or a group address. */
 gboolean config_is_own_address(const config_t *cfg, const char *addr);

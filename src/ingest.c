@@ -9,6 +9,9 @@
 #include "autodefs.h"
 #include <string.h>
 #include "bounce.h"
+#include "action.h"
+#include "authres.h"
+#include "command.h"
 #include "error.h"
 #include "event.h"
 #include "ingest.h"
@@ -253,9 +256,10 @@ pick_group(ingest_t *ing, const mime_msg_t *msg, const ingest_opts_t *opts,
 
 /* A verified reply token among the recipients: the ticket, else 0. The
  * token binds the ticket to the address it was sent to, so it must verify
- * for this sender. */
+ * for this sender (or, for a member writing from an alias, for the
+ * member's own address MEMBER, which their notices go to). */
 static gint64
-token_ticket(ingest_t *ing, GPtrArray *rcpts, const char *sender)
+token_ticket(ingest_t *ing, GPtrArray *rcpts, const char *sender, const char *member)
 {
 	gsize keylen;
 	const guint8 *key = g_bytes_get_data(ing->secret, &keylen);
@@ -269,13 +273,37 @@ token_ticket(ingest_t *ing, GPtrArray *rcpts, const char *sender)
 		if (!token_parse_address(rcpts->pdata[i], config_own_addresses(ing->cfg),
 					 &ticket, &token))
 			continue;
-		if (token_verify(key, keylen, ticket, sender, token) &&
+		if ((token_verify(key, keylen, ticket, sender, token) ||
+		     (member != NULL && token_verify(key, keylen, ticket, member, token))) &&
 		    store_ticket_exists(ing->st, ticket))
 			return ticket;
 		log_debug("ingest", "reply token for ticket %" G_GINT64_FORMAT
 			  " does not verify for this sender", ticket);
 	}
 	return 0;
+}
+
+/* Whether the mail of member SENDER is authenticated: by the reply token
+ * (BY_TOKEN), and where [gateway] trusted_authserv_id is set by that
+ * server's Authentication-Results too (which alone suffices on a plain
+ * address). */
+static gboolean
+member_authenticated(ingest_t *ing, const mime_msg_t *msg, const char *sender,
+		     gboolean by_token)
+{
+	const char *id = ing->cfg->trusted_authserv_id;
+	g_autoptr(GPtrArray) ar = NULL;
+	const char *why = NULL;
+	gboolean ok;
+
+	if (id == NULL)
+		return by_token;
+	ar = mime_msg_headers(msg, "Authentication-Results");
+	g_ptr_array_add(ar, NULL);
+	ok = authres_verifies((const char *const *)ar->pdata, id, strrchr(sender, '@') + 1, &why);
+	if (!ok)
+		log_info("mail from member %s is treated as a customer's: %s", sender, why);
+	return ok;
 }
 
 /* The newest ticket that In-Reply-To or References points at, else 0:
@@ -408,14 +436,12 @@ quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
 static gint64
 store_msg(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	  const char *hash, const char *message_id, gint64 ticket, const char *kind,
-	  const char *how, gboolean verified, const ingest_opts_t *opts, gint64 now,
-	  GError **error)
+	  const char *visible, const char *how, gboolean verified, const ingest_opts_t *opts,
+	  gint64 now, GError **error)
 {
-	mime_text_split_t split = { 0 };
 	store_message_t m = { 0 };
 	gint64 id;
 
-	mime_text_split(msg->text, -1, &split);
 	m.ticket_id = ticket;
 	m.direction = (char *)"in";
 	m.kind = (char *)kind;
@@ -427,13 +453,12 @@ store_msg(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	m.date = msg->date;
 	m.received = now;
 	m.text = msg->text;
-	m.visible = split.visible;
+	m.visible = (char *)visible;
 	m.verified = verified;
 	m.threaded_by = (char *)how;
 	m.source = (char *)opts->source;
 	m.raw_id = store_raw_insert(ing->st, data, len, error);
 	id = m.raw_id ? store_message_insert(ing->st, &m, error) : 0;
-	mime_text_split_clear(&split);
 	if (id == 0 || !store_message_id_add(ing->st, message_id, ticket, "in", error))
 		return 0;
 	for (guint i = 0; i < msg->attachments->len; i++) {
@@ -593,7 +618,7 @@ ingest_bounce(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	res->ticket = t->id;
 	res->outcome = INGEST_FOLLOWUP;
 	res->message = store_msg(ing, msg, data, len, hash, res->message_id, t->id, "system",
-				 "bounce", FALSE, opts, now, error);
+				 msg->text, "bounce", FALSE, opts, now, error);
 	if (res->message == 0 ||
 	    !event_add(ing->cfg, ing->st, t->id, now, "bounce", msg->from ? msg->from->addr : NULL,
 			     detail, error))
@@ -646,6 +671,195 @@ send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
 	return notice_send(ing->notice, &m, &queued, error);
 }
 
+/* Whether the commands include #note: the mail is an internal note. */
+static gboolean
+has_note(const command_list_t *cmds)
+{
+	for (guint i = 0; i < cmds->commands->len; i++)
+		if (((command_t *)cmds->commands->pdata[i])->kind == COMMAND_NOTE)
+			return TRUE;
+	return FALSE;
+}
+
+/* Ticket ID, or the ticket it was merged into (followed a few steps). */
+static store_ticket_t *
+merged_target(ingest_t *ing, gint64 id, GError **error)
+{
+	store_ticket_t *t = store_ticket_get(ing->st, id, error);
+
+	for (int i = 0; t != NULL && t->merged_into != 0 && i < 8; i++) {
+		gint64 next = t->merged_into;
+
+		store_ticket_free(t);
+		t = store_ticket_get(ing->st, next, error);
+	}
+	return t;
+}
+
+/* The end of the local day DATE (YYYYMMDD) in MEMBER's time zone. */
+static gint64
+end_of_day(const config_member_t *member, gint64 date)
+{
+	g_autoptr(GTimeZone) tz = member->timezone ? g_time_zone_new_identifier(member->timezone)
+						   : NULL;
+	g_autoptr(GDateTime) dt = NULL;
+
+	if (tz == NULL)
+		tz = g_time_zone_new_utc();
+	dt = g_date_time_new(tz, (gint)(date / 10000), (gint)(date / 100 % 100),
+			     (gint)(date % 100), 23, 59, 59);
+	return dt != NULL ? g_date_time_to_unix(dt) : G_MAXINT64;
+}
+
+/* Carry out one command C of MEMBER on T. */
+static gboolean
+exec_command(action_t *act, store_ticket_t *t, const config_member_t *member,
+	     const command_t *c, const char *rest, const action_msg_t *am, GError **error)
+{
+	const char *who = member->address;
+
+	switch (c->kind) {
+	case COMMAND_TAKE:
+		return action_take(act, t, who, error);
+	case COMMAND_REFUSE:
+		return action_refuse(act, t, who, c->arg, FALSE, error);
+	case COMMAND_RESOLVE:
+		return action_set_state(act, t, "resolved", who, error);
+	case COMMAND_REOPEN:
+		return action_set_state(act, t, "open", who, error);
+	case COMMAND_WAIT:
+		return action_set_state(act, t, "waiting", who, error);
+	case COMMAND_NOTE: {
+		g_autofree char *text = g_strconcat(c->arg ? c->arg : "", c->arg && *rest ? "\n\n" : "",
+						   rest, NULL);
+		action_msg_t note = *am;
+
+		note.visible = text;
+		return action_note(act, t, who, &note, error);
+	}
+	case COMMAND_GROUP:
+		return action_set_group(act, t, c->arg, who, error);
+	case COMMAND_TIER:
+		return action_set_tier(act, t, c->number, who, error);
+	case COMMAND_ESCALATE:
+		return action_escalate(act, t, who, c->arg, error);
+	case COMMAND_PRIORITY:
+		return action_set_priority(act, t, c->arg, who, error);
+	case COMMAND_CC:
+		return action_cc(act, t, who, c->arg, error);
+	case COMMAND_MERGE:
+		return action_merge(act, t, c->number, who, error);
+	case COMMAND_AWAY:
+		return action_away(act, who, c->number ? end_of_day(member, c->number) : G_MAXINT64,
+				   error);
+	case COMMAND_BACK:
+		return action_away(act, who, 0, error);
+	case COMMAND_REFER:
+		return action_refer(act, t, who, c->arg, error);
+	}
+	g_assert_not_reached();
+}
+
+/* A member's mail with commands: all of them or none (a savepoint), then
+ * the rest relayed unless it is a note, and a receipt line by line. */
+static gboolean
+member_commands(ingest_t *ing, action_t *act, store_ticket_t *t,
+		const config_member_t *member, const command_list_t *cmds,
+		const action_msg_t *am, gboolean is_new, GError **error)
+{
+	g_autoptr(template_vars_t) v = template_vars_new();
+	g_autofree char *failed = NULL;
+	notice_mail_t n = { 0 };
+	gboolean queued;
+	guint i;
+
+	for (i = 0; i < cmds->errors->len; i++) {
+		template_vars_t *item = template_vars_append(v, "receipt");
+
+		template_vars_set(item, "line", cmds->errors->pdata[i]);
+		template_vars_set(item, "result", "not understood");
+	}
+	if (cmds->errors->len > 0)
+		failed = g_strdup_printf("%u line(s) not understood", cmds->errors->len);
+	if (!store_savepoint(ing->st, error))
+		return FALSE;
+	for (i = 0; failed == NULL && i < cmds->commands->len; i++) {
+		const command_t *c = cmds->commands->pdata[i];
+		template_vars_t *item = template_vars_append(v, "receipt");
+		GError *local = NULL;
+
+		template_vars_set(item, "line", c->source);
+		if (exec_command(act, t, member, c, cmds->rest, am, &local)) {
+			template_vars_set(item, "result", "done");
+			continue;
+		}
+		if (local->domain != PD_ERROR || local->code != PD_ERROR_INPUT) {
+			store_savepoint_rollback(ing->st);
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		template_vars_set(item, "result", local->message);
+		failed = g_strdup_printf("%s: %s", c->source, local->message);
+		g_error_free(local);
+	}
+	if (failed == NULL && !is_new && !has_note(cmds) && *cmds->rest != '\0') {
+		action_msg_t reply = *am;
+
+		reply.visible = cmds->rest;
+		if (!action_relay(act, t, member->address, &reply, error)) {
+			store_savepoint_rollback(ing->st);
+			return FALSE;
+		}
+	}
+	if (failed != NULL) {
+		g_autofree char *d = g_strdup_printf("commands of <%s> not run: %s",
+						     am->message_id, failed);
+		g_autofree char *note = g_strdup_printf(
+			"Nothing was changed and nothing was sent to the customer: %s. "
+			"Send the mail again with the commands corrected.", failed);
+
+		store_savepoint_rollback(ing->st);
+		if (!event_add(ing->cfg, ing->st, t->id, act->now, "command", member->address, d,
+			       error))
+			return FALSE;
+		template_vars_set(v, "note", note);
+	} else if (!store_savepoint_release(ing->st, error)) {
+		return FALSE;
+	}
+	n.template_name = "receipt";
+	n.ticket = t;
+	n.to_address = member->address;
+	n.to_name = member->name;
+	n.in_reply_to = am->message_id;
+	n.vars = v;
+	return notice_send(ing->notice, &n, &queued, error);
+}
+
+/* What a stored mail causes: a new ticket is routed; a member's mail runs
+ * its commands or is relayed to the customer; a customer's follow-up is
+ * told to the members on the ticket. */
+static gboolean
+after_store(ingest_t *ing, action_t *act, const action_msg_t *am, gint64 ticket,
+	    gboolean is_new, const config_member_t *member, const command_list_t *cmds,
+	    gboolean automatic, GError **error)
+{
+	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
+	gboolean has_cmds;
+
+	if (t == NULL)
+		return FALSE;
+	has_cmds = cmds->commands->len > 0 || cmds->errors->len > 0;
+	if (is_new && !action_route(act, t, am, error))
+		return FALSE;
+	if (member != NULL && has_cmds)
+		return member_commands(ing, act, t, member, cmds, am, is_new, error);
+	if (member != NULL && !is_new)
+		return *am->visible == '\0' || action_relay(act, t, member->address, am, error);
+	if (!is_new && !automatic)
+		return action_notify_update(act, t, am->from_address, am, error);
+	return TRUE;
+}
+
 /* Everything after parsing, inside the savepoint. */
 static gboolean
 ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
@@ -665,6 +879,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	const char *kind, *why = NULL;
 	gboolean automatic = is_automatic(msg, cfg, &why);
 	g_autofree char *detail = NULL;
+	const config_member_t *member;
+	gboolean authed;
+	g_auto(mime_text_split_t) split = { 0 };
+	g_auto(command_list_t) cmds = { 0 };
 
 	res->message_id = msg->message_id
 		? g_strdup(msg->message_id)
@@ -686,7 +904,8 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				  "no sender address (no usable From, Reply-To or Sender)",
 				  res, error);
 
-	tin.token_ticket = token_ticket(ing, rcpts, sender);
+	member = config_member(cfg, sender);
+	tin.token_ticket = token_ticket(ing, rcpts, sender, member ? member->address : NULL);
 	tin.reference_ticket = reference_ticket(ing, msg, error);
 	if (tin.reference_ticket < 0)
 		return FALSE;
@@ -697,19 +916,25 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	}
 	thread_decide(&tin, &tr);
 
-	/* A member counts as one only when authenticated: by the reply token. */
-	kind = config_member(cfg, sender) != NULL && tr.how == THREAD_BY_TOKEN ? "member"
-										: "customer";
+	/* A member's mail counts as one only when authenticated (DESIGN.md
+	 * "Who is a member"); anything else is a customer's, whatever its
+	 * From says, and its #lines are plain text. */
+	authed = member != NULL &&
+		 member_authenticated(ing, msg, sender, tr.how == THREAD_BY_TOKEN);
+	mime_text_split(msg->text, -1, &split);
+	command_parse(authed ? split.visible : NULL, &cmds);
+	kind = !authed ? "customer" : has_note(&cmds) ? "note" : "member";
 	if ((opts->list_id != NULL || mime_msg_header(msg, "List-Id") != NULL) &&
 	    g_strcmp0(kind, "customer") == 0)
 		kind = "list";
 	ticket = tr.ticket;
 	if (tr.how != THREAD_NEW) {
-		g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
+		g_autoptr(store_ticket_t) t = merged_target(ing, ticket, error);
 		thread_followup_t f;
 
 		if (t == NULL)
 			return FALSE;
+		ticket = t->id;
 		f = thread_followup(t->state, t->resolved_at, now, cfg->reopen_window);
 		if (f == THREAD_NEW_LINKED) {
 			if (requester == NULL)
@@ -720,7 +945,8 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 			res->outcome = INGEST_NEW;
 		} else {
 			res->outcome = INGEST_FOLLOWUP;
-			if (f == THREAD_REOPEN || g_strcmp0(t->state, "waiting") == 0) {
+			/* A customer's answer reopens; a member's commands decide. */
+			if (!authed && (f == THREAD_REOPEN || g_strcmp0(t->state, "waiting") == 0)) {
 				g_autofree char *d = g_strdup_printf("%s -> open", t->state);
 
 				if (!store_ticket_set_state(ing->st, ticket, "open", now, error) ||
@@ -732,10 +958,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 			/* A subject tag alone from a stranger threads but does not make
 			 * them a participant. */
 			if (tr.verified &&
-			    !store_participant_add(ing->st, ticket, sender,
-						   msg->from ? msg->from->name : NULL,
-						   g_strcmp0(kind, "member") == 0 ? "member" : "cc",
-						   now, error))
+			    !store_participant_add(ing->st, ticket, authed ? member->address : sender,
+						   authed ? member->name
+							  : msg->from ? msg->from->name : NULL,
+						   authed ? "member" : "cc", now, error))
 				return FALSE;
 		}
 	} else {
@@ -746,7 +972,8 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	}
 	res->ticket = ticket;
 	res->message = store_msg(ing, msg, data, len, hash, res->message_id, ticket, kind,
-				 thread_how_name(tr.how), tr.verified, opts, now, error);
+				 split.visible, thread_how_name(tr.how), tr.verified, opts, now,
+				 error);
 	if (res->message == 0)
 		return FALSE;
 	detail = g_strdup_printf("%s mail <%s> by %s%s%s", kind, res->message_id,
@@ -758,6 +985,20 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
 	    !send_ack(ing, msg, ticket, requester, res->message_id, error))
 		return FALSE;
+	if (!opts->quiet) {
+		action_t act = { cfg, ing->st, ing->notice, now };
+		action_msg_t am = { 0 };
+
+		am.message_id = res->message_id;
+		am.from_name = msg->from ? msg->from->name : NULL;
+		am.from_address = sender;
+		am.subject = msg->subject;
+		am.visible = split.visible;
+		am.attachments = msg->attachments;
+		if (!after_store(ing, &act, &am, ticket, res->outcome == INGEST_NEW,
+				 authed ? member : NULL, &cmds, automatic, error))
+			return FALSE;
+	}
 	log_debug("ingest", "ticket %" G_GINT64_FORMAT ": %s <%s> by %s", ticket,
 		  res->outcome == INGEST_NEW ? "new" : "follow-up", res->message_id,
 		  thread_how_name(tr.how));

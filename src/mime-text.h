@@ -56,6 +56,7 @@ void mime_text_split(const char *text, gssize len, mime_text_split_t *out);
 
 /* Free the strings of SPLIT and zero it. SPLIT may be NULL or zeroed. */
 void mime_text_split_clear(mime_text_split_t *split);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(mime_text_split_t, mime_text_split_clear)
 
 /* Convenience: the visible part only (as mime_text_split()). Never NULL:
  * new string, caller frees with g_free(). */

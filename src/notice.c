@@ -6,6 +6,7 @@
 #include "error.h"
 #include "json.h"
 #include "log.h"
+#include "mime.h"
 #include "notice.h"
 #include "outbound.h"
 #include "thread.h"
@@ -86,6 +87,9 @@ set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t)
 	template_vars_set(v, "ticket.state", t->state);
 	template_vars_set(v, "ticket.group", t->group);
 	template_vars_set(v, "ticket.group_name", g ? g->display_name : t->group);
+	template_vars_set(v, "ticket.group_address",
+			  g && g->addresses && g->addresses[0] ? g->addresses[0]
+							     : n->cfg->support_address);
 	template_vars_set(v, "ticket.priority", t->priority);
 	template_vars_set_int(v, "ticket.tier", t->tier);
 	template_vars_set(v, "ticket.owner", t->owner);
@@ -93,6 +97,39 @@ set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t)
 	template_vars_set(v, "ticket.created", created);
 	template_vars_set(v, "ticket.requester_name", t->requester_name);
 	template_vars_set(v, "ticket.requester_address", t->requester_address);
+}
+
+/* Make MSG's body multipart/mixed of its body and ATTACHMENTS
+ * (mime_attachment_t*), each base64. */
+static void
+attach(GMimeMessage *msg, GPtrArray *attachments)
+{
+	g_autoptr(GMimeMultipart) mixed = NULL;
+
+	if (attachments == NULL || attachments->len == 0)
+		return;
+	mixed = g_mime_multipart_new_with_subtype("mixed");
+	g_mime_multipart_add(mixed, g_mime_message_get_body(msg));
+	for (guint i = 0; i < attachments->len; i++) {
+		const mime_attachment_t *a = attachments->pdata[i];
+		g_autoptr(GMimeContentType) ct = g_mime_content_type_parse(
+			NULL, a->content_type ? a->content_type : "application/octet-stream");
+		g_autoptr(GMimePart) part = g_mime_part_new();
+		gsize len;
+		const void *data = g_bytes_get_data(a->content, &len);
+		g_autoptr(GMimeStream) stream = g_mime_stream_mem_new_with_buffer(data, len);
+		g_autoptr(GMimeDataWrapper) w = g_mime_data_wrapper_new_with_stream(
+			stream, GMIME_CONTENT_ENCODING_DEFAULT);
+
+		g_mime_object_set_content_type(GMIME_OBJECT(part), ct);
+		g_mime_part_set_content(part, w);
+		g_mime_part_set_content_encoding(part, GMIME_CONTENT_ENCODING_BASE64);
+		g_mime_object_set_disposition(GMIME_OBJECT(part), "attachment");
+		if (a->filename != NULL)
+			g_mime_part_set_filename(part, a->filename);
+		g_mime_multipart_add(mixed, GMIME_OBJECT(part));
+	}
+	g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
 }
 
 /* The signed reply address for ADDRESS on TICKET. New string. */
@@ -156,6 +193,7 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	msg = template_render(text, html, v, 1024 * 1024, error);
 	if (msg == NULL)
 		return FALSE;
+	attach(msg, m->attachments);
 	/* Every mail about a ticket carries its tag, whatever the template. */
 	if (t != NULL) {
 		const char *subject = g_mime_message_get_subject(msg);

@@ -35,6 +35,8 @@ typedef struct {
 	gboolean automatic;             /* an automatic answer: Auto-Submitted:
 					 * auto-replied and the hourly cap;
 					 * otherwise auto-generated, no cap */
+	GPtrArray *attachments;         /* mime_attachment_t* to attach (a
+					 * member's reply relayed), or NULL */
 	template_vars_t *vars;          /* the caller's variables (borrowed; the
 					 * gateway, ticket, recipient and reply
 					 * address are added to them), or NULL */

@@ -173,6 +173,26 @@ static const char *const STORE_MIGRATIONS[] = {
 	/* 2: a mail resent after a crash is "in doubt": if the resend is
 	 * interrupted too, it is not sent a third time. */
 	"ALTER TABLE outbound ADD COLUMN in_doubt INTEGER NOT NULL DEFAULT 0;",
+
+	/* 3: routing. The round-robin queue of each group (lowest pos is the
+	 * head), every offer of a ticket to a member (nobody is offered the
+	 * same ticket twice), and merged tickets. */
+	"CREATE TABLE member_queue ("
+	"  grp TEXT NOT NULL,"
+	"  address TEXT NOT NULL,"
+	"  pos INTEGER NOT NULL,"
+	"  PRIMARY KEY (grp, address));"
+	"CREATE TABLE offers ("
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  member TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'offered'"
+	"    CHECK (state IN ('offered','taken','refused','expired','withdrawn')),"
+	"  reason TEXT,"
+	"  PRIMARY KEY (ticket_id, member));"
+	"CREATE INDEX offers_pending ON offers(state, at);"
+	"ALTER TABLE tickets ADD COLUMN merged_into INTEGER REFERENCES tickets(id);"
+	"CREATE INDEX tickets_owner ON tickets(owner, state);",
 };
 
 #endif

@@ -455,7 +455,8 @@ store_ticket_free(store_ticket_t *t)
 
 #define TICKET_COLUMNS \
 	"id, subject, state, grp, priority, tier, requester_name, " \
-	"requester_address, owner, language, org, linked_to, created, updated, resolved_at"
+	"requester_address, owner, language, org, linked_to, created, updated, resolved_at, " \
+	"merged_into"
 
 static store_ticket_t *
 ticket_from_row(sqlite3_stmt *s)
@@ -477,6 +478,7 @@ ticket_from_row(sqlite3_stmt *s)
 	t->created = sqlite3_column_int64(s, 12);
 	t->updated = sqlite3_column_int64(s, 13);
 	t->resolved_at = sqlite3_column_int64(s, 14);
+	t->merged_into = sqlite3_column_int64(s, 15);
 	return t;
 }
 
@@ -573,6 +575,56 @@ store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error)
 {
 	return store_exec(st, "UPDATE tickets SET updated = ? WHERE id = ?", error,
 			  "ii", now, id);
+}
+
+gboolean
+store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now, GError **error)
+{
+	return store_exec(st,
+			  "UPDATE tickets SET grp = ?, priority = ?, tier = ?, owner = ?, "
+			  "updated = ? WHERE id = ?",
+			  error, "ssisii", t->group, t->priority, t->tier, t->owner, now, t->id);
+}
+
+gboolean
+store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now, GError **error)
+{
+	/* A Message-ID or participant on both tickets keeps INTO's row. */
+	return store_exec(st, "UPDATE messages SET ticket_id = ?1 WHERE ticket_id = ?2",
+			  error, "ii", into, from) &&
+	       store_exec(st,
+			  "INSERT OR IGNORE INTO message_ids (message_id, ticket_id, direction) "
+			  "SELECT message_id, ?1, direction FROM message_ids WHERE ticket_id = ?2",
+			  error, "ii", into, from) &&
+	       store_exec(st, "DELETE FROM message_ids WHERE ticket_id = ?", error, "i", from) &&
+	       store_exec(st,
+			  "INSERT OR IGNORE INTO participants (ticket_id, address, name, role, added) "
+			  "SELECT ?1, address, name, role, added FROM participants "
+			  "WHERE ticket_id = ?2",
+			  error, "ii", into, from) &&
+	       store_exec(st,
+			  "UPDATE tickets SET merged_into = ?1, state = 'closed', owner = NULL, "
+			  "updated = ?3, resolved_at = coalesce(resolved_at, ?3) WHERE id = ?2",
+			  error, "iii", into, from, now) &&
+	       store_ticket_touch(st, into, now, error);
+}
+
+gint64
+store_ticket_open_count(store_t *st, const char *owner, GError **error)
+{
+	GError *local = NULL;
+	gint64 n = store_scalar(st,
+				store_query(st,
+					    "SELECT count(*) FROM tickets WHERE owner = ? "
+					    "AND state IN ('new','open','waiting')",
+					    &local, "s", owner),
+				0, &local);
+
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return n;
 }
 
 GPtrArray *
@@ -693,6 +745,23 @@ store_message_list(store_t *st, gint64 ticket, GError **error)
 
 	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))message_from_row,
 			     (GDestroyNotify)store_message_free, error);
+}
+
+char *
+store_message_last_in(store_t *st, gint64 ticket, const char *kind, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT message_id FROM messages WHERE ticket_id = ?1 "
+				      "AND direction = 'in' AND (?2 IS NULL OR kind = ?2) "
+				      "ORDER BY id DESC LIMIT 1",
+				      error, "is", ticket, kind);
+	char *id = NULL;
+
+	if (s != NULL && store_row(st, s, error)) {
+		id = col_text(s, 0);
+		sqlite3_reset(s);
+	}
+	return id;
 }
 
 gint64
@@ -1255,4 +1324,145 @@ store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity, gint64 u
 			  "INSERT OR IGNORE INTO source_uids (source, uidvalidity, uid, taken) "
 			  "VALUES (?,?,?,?)",
 			  error, "siii", name, uidvalidity, uid, now);
+}
+
+/* The round-robin queues */
+
+void
+store_queue_entry_free(store_queue_entry_t *e)
+{
+	if (e == NULL)
+		return;
+	g_free(e->address);
+	g_free(e);
+}
+
+static store_queue_entry_t *
+queue_from_row(sqlite3_stmt *s)
+{
+	store_queue_entry_t *e = g_new0(store_queue_entry_t, 1);
+
+	e->address = col_text(s, 0);
+	e->pos = sqlite3_column_int64(s, 1);
+	return e;
+}
+
+GPtrArray *
+store_queue_list(store_t *st, const char *group, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT address, pos FROM member_queue WHERE grp = ? "
+				      "ORDER BY pos, address",
+				      error, "s", group);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))queue_from_row,
+			     (GDestroyNotify)store_queue_entry_free, error);
+}
+
+gboolean
+store_queue_to_back(store_t *st, const char *group, const char *address, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO member_queue (grp, address, pos) VALUES (?1, ?2, "
+			  "  (SELECT coalesce(max(pos), 0) + 1 FROM member_queue WHERE grp = ?1)) "
+			  "ON CONFLICT (grp, address) DO UPDATE SET pos = excluded.pos",
+			  error, "ss", group, address);
+}
+
+gboolean
+store_queue_add(store_t *st, const char *group, const char *address, GError **error)
+{
+	return store_exec(st,
+			  "INSERT OR IGNORE INTO member_queue (grp, address, pos) VALUES (?1, ?2, "
+			  "  (SELECT coalesce(max(pos), 0) + 1 FROM member_queue WHERE grp = ?1))",
+			  error, "ss", group, address);
+}
+
+/* Offers */
+
+void
+store_offer_free(store_offer_t *o)
+{
+	if (o == NULL)
+		return;
+	g_free(o->member);
+	g_free(o->state);
+	g_free(o->reason);
+	g_free(o);
+}
+
+static store_offer_t *
+offer_from_row(sqlite3_stmt *s)
+{
+	store_offer_t *o = g_new0(store_offer_t, 1);
+
+	o->ticket_id = sqlite3_column_int64(s, 0);
+	o->member = col_text(s, 1);
+	o->at = sqlite3_column_int64(s, 2);
+	o->state = col_text(s, 3);
+	o->reason = col_text(s, 4);
+	return o;
+}
+
+gboolean
+store_offer_add(store_t *st, gint64 ticket, const char *member, gint64 at, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO offers (ticket_id, member, at, state) VALUES (?,?,?,'offered')",
+			  error, "isi", ticket, member, at);
+}
+
+gboolean
+store_offer_set(store_t *st, gint64 ticket, const char *member, gint64 at,
+		const char *state, const char *reason, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO offers (ticket_id, member, at, state, reason) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ticket_id, member) "
+			  "DO UPDATE SET state = ?4, reason = ?5",
+			  error, "isiss", ticket, member, at, state, reason);
+}
+
+GPtrArray *
+store_offer_list(store_t *st, gint64 ticket, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT ticket_id, member, at, state, reason FROM offers "
+				      "WHERE ticket_id = ? ORDER BY at, rowid",
+				      error, "i", ticket);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))offer_from_row,
+			     (GDestroyNotify)store_offer_free, error);
+}
+
+GPtrArray *
+store_offer_pending(store_t *st, gint64 before, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT ticket_id, member, at, state, reason FROM offers "
+				      "WHERE state = 'offered' AND at < ? ORDER BY at, rowid",
+				      error, "i", before);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))offer_from_row,
+			     (GDestroyNotify)store_offer_free, error);
+}
+
+/* Members away */
+
+gint64
+store_member_away_until(store_t *st, const char *address, GError **error)
+{
+	return store_scalar(st,
+			    store_query(st, "SELECT away_until FROM members WHERE address = ?",
+					error, "s", address),
+			    0, error);
+}
+
+gboolean
+store_member_set_away(store_t *st, const char *address, gint64 until, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO members (address, away_until) VALUES (?1, ?2) "
+			  "ON CONFLICT (address) DO UPDATE SET away_until = ?2",
+			  error, "sz", address, until);
 }

@@ -55,6 +55,7 @@ typedef struct {
 	char *org;
 	gint64 linked_to;     /* 0: none */
 	gint64 created, updated, resolved_at;
+	gint64 merged_into;   /* 0: not merged */
 } store_ticket_t;
 void store_ticket_free(store_ticket_t *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_ticket_t, store_ticket_free)
@@ -69,6 +70,15 @@ gboolean store_ticket_exists(store_t *st, gint64 id);
 gboolean store_ticket_set_state(store_t *st, gint64 id, const char *state,
 				gint64 now, GError **error);
 gboolean store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error);
+/* Write T's group, priority, tier and owner (NULL: none), updated = NOW. */
+gboolean store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now,
+			     GError **error);
+/* Move the messages, Message-IDs and participants of FROM to INTO and
+ * close FROM as merged into INTO. */
+gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,
+			    GError **error);
+/* Tickets OWNER holds that are not resolved or closed; -1 on error. */
+gint64 store_ticket_open_count(store_t *st, const char *owner, GError **error);
 /* Tickets by id; STATE NULL for all. Array of store_ticket_t*. */
 GPtrArray *store_ticket_list(store_t *st, const char *state, GError **error);
 /* Ids of tickets whose messages match the FTS5 QUERY, best first. Array
@@ -103,6 +113,11 @@ gint64 store_message_find(store_t *st, const char *message_id,
 			  const char *content_hash, GError **error);
 /* Messages of TICKET in order. Array of store_message_t*. */
 GPtrArray *store_message_list(store_t *st, gint64 ticket, GError **error);
+
+/* The Message-ID of the newest message of TICKET written by someone else
+ * than postdesk (direction in) of KIND (NULL: any), or NULL (no error)
+ * when there is none. New string. */
+char *store_message_last_in(store_t *st, gint64 ticket, const char *kind, GError **error);
 
 /* Raw bytes: insert, and get back those of a message. */
 gint64 store_raw_insert(store_t *st, const void *data, gsize len, GError **error);
@@ -198,6 +213,49 @@ gboolean store_source_uid_taken(store_t *st, const char *name, gint64 uidvalidit
 				gint64 uid);
 gboolean store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity,
 			      gint64 uid, gint64 now, GError **error);
+
+/* The round-robin queue of a group: members in order, head first. */
+typedef struct {
+	char *address;
+	gint64 pos;
+} store_queue_entry_t;
+void store_queue_entry_free(store_queue_entry_t *e);
+/* Array of store_queue_entry_t*, head first. */
+GPtrArray *store_queue_list(store_t *st, const char *group, GError **error);
+/* Put ADDRESS at the back of GROUP's queue (added if absent, moved if
+ * present). */
+gboolean store_queue_to_back(store_t *st, const char *group, const char *address,
+			     GError **error);
+/* Add ADDRESS at the back unless it is in the queue already. */
+gboolean store_queue_add(store_t *st, const char *group, const char *address,
+			 GError **error);
+
+/* Offers of a ticket to members. */
+typedef struct {
+	gint64 ticket_id;
+	char *member;
+	gint64 at;
+	char *state;          /* offered | taken | refused | expired | withdrawn */
+	char *reason;
+} store_offer_t;
+void store_offer_free(store_offer_t *o);
+/* Record an offer of TICKET to MEMBER at AT (state offered). */
+gboolean store_offer_add(store_t *st, gint64 ticket, const char *member, gint64 at,
+			 GError **error);
+/* Set the state (and REASON) of MEMBER's offer of TICKET; one is made if
+ * there was none (a member taking a ticket never offered to them). */
+gboolean store_offer_set(store_t *st, gint64 ticket, const char *member, gint64 at,
+			 const char *state, const char *reason, GError **error);
+/* Offers of TICKET, oldest first. Array of store_offer_t*. */
+GPtrArray *store_offer_list(store_t *st, gint64 ticket, GError **error);
+/* Offers still open that were made before BEFORE, oldest first. */
+GPtrArray *store_offer_pending(store_t *st, gint64 before, GError **error);
+
+/* Members away (#away): until when, 0 when not away. */
+gint64 store_member_away_until(store_t *st, const char *address, GError **error);
+/* UNTIL 0: back; G_MAXINT64: away until further notice. */
+gboolean store_member_set_away(store_t *st, const char *address, gint64 until,
+			       GError **error);
 
 /* Automatic replies: how many went to ADDRESS since SINCE; record one. */
 gint64 store_auto_reply_count(store_t *st, const char *address, gint64 since,

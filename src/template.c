@@ -42,6 +42,7 @@ static const var_info_t known_vars[] = {
 	{ NULL, "ticket.state", FALSE, FALSE, "new, open, waiting or resolved" },
 	{ NULL, "ticket.group", FALSE, FALSE, "the product group's key, e.g. core" },
 	{ NULL, "ticket.group_name", FALSE, FALSE, "the product group's display name" },
+	{ NULL, "ticket.group_address", FALSE, FALSE, "the group's address, else the support address" },
 	{ NULL, "ticket.priority", FALSE, FALSE, "the ticket's priority" },
 	{ NULL, "ticket.tier", FALSE, FALSE, "the support tier handling the ticket" },
 	{ NULL, "ticket.owner", FALSE, FALSE, "the owning member's address, or empty" },

@@ -146,10 +146,6 @@ addresses = core@example.org
 [group:community]
 name = Community offering
 addresses = community@example.org
-
-[member:alice@example.org]
-name = Alice Example
-groups = core
 CONF
 	[ -t 0 ] || cat >>"$T/postdesk.conf"
 }

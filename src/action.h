@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT
+ * action.h: what can be done to a ticket, the same whether a member asks
+ * by mail (#take, #refuse, ...) or an operator on the command line
+ * (postdesk ticket assign/resolve/note): the change, its event, and the
+ * mails it causes, all in the caller's transaction.
+ *
+ * A request that cannot be done (a group that does not exist, a ticket
+ * someone else has taken) fails with PD_ERROR_INPUT and a message for the
+ * member's receipt; PD_ERROR_TEMP means the database is busy. On any
+ * failure the caller rolls back what the action had written. */
+#ifndef POSTDESK_ACTION_H
+#define POSTDESK_ACTION_H
+#include <glib.h>
+#include "config.h"
+#include "notice.h"
+#include "store.h"
+
+typedef struct {
+	const config_t *cfg;
+	store_t *st;
+	notice_t *notice;     /* NULL: send no mail (quiet imports) */
+	gint64 now;
+} action_t;
+
+/* The mail that caused an action, for the notices it sends. */
+typedef struct {
+	const char *message_id;     /* without <> */
+	const char *from_name;
+	const char *from_address;
+	const char *subject;
+	const char *visible;        /* the text to show or relay */
+	GPtrArray *attachments;     /* mime_attachment_t*, or NULL */
+} action_msg_t;
+
+/* Give new ticket T an owner by its group's policy (round-robin,
+ * least-loaded, manual) and tell the member it is offered to, or the
+ * whole group when nobody is chosen. M (may be NULL) is shown to them. */
+gboolean action_route(action_t *a, store_ticket_t *t, const action_msg_t *m,
+		      GError **error);
+/* MEMBER takes T: they become its owner; a pending offer to someone else
+ * is withdrawn; a ticket another member has taken is refused. */
+gboolean action_take(action_t *a, store_ticket_t *t, const char *member, GError **error);
+/* The owner MEMBER passes T on (REASON may be NULL); EXPIRED when the
+ * offer timed out. The refuser goes to the back of the queue and the next
+ * member who was not offered T before gets it. */
+gboolean action_refuse(action_t *a, store_ticket_t *t, const char *member,
+		       const char *reason, gboolean expired, GError **error);
+/* Set T's state (open, waiting, resolved) by ACTOR; resolving tells the
+ * requester with the resolved template. The same state again does
+ * nothing. */
+gboolean action_set_state(action_t *a, store_ticket_t *t, const char *state,
+			  const char *actor, GError **error);
+gboolean action_set_group(action_t *a, store_ticket_t *t, const char *group,
+			  const char *actor, GError **error);
+gboolean action_set_tier(action_t *a, store_ticket_t *t, gint64 tier, const char *actor,
+			 GError **error);
+gboolean action_set_priority(action_t *a, store_ticket_t *t, const char *priority,
+			     const char *actor, GError **error);
+/* Hand T to the next tier of its group (MEMBER NULL), or to MEMBER. */
+gboolean action_escalate(action_t *a, store_ticket_t *t, const char *actor,
+			 const char *member, GError **error);
+/* Refer T to the partner member PARTNER: recorded, and offered to them. */
+gboolean action_refer(action_t *a, store_ticket_t *t, const char *actor,
+		      const char *partner, GError **error);
+/* Copy ADDRESS in on T: a member joins as a collaborator and is told; any
+ * other address gets the ticket's mail to the customer from now on. */
+gboolean action_cc(action_t *a, store_ticket_t *t, const char *actor, const char *address,
+		   GError **error);
+/* Merge T into ticket INTO. */
+gboolean action_merge(action_t *a, store_ticket_t *t, gint64 into, const char *actor,
+		      GError **error);
+/* MEMBER is away until UNTIL (G_MAXINT64: until #back), or back (0). */
+gboolean action_away(action_t *a, const char *member, gint64 until, GError **error);
+
+/* Record an internal note by ACTOR on T: the message is the caller's
+ * (stored as kind note); the other members on T are told. */
+gboolean action_note(action_t *a, store_ticket_t *t, const char *actor,
+		     const action_msg_t *m, GError **error);
+/* Relay MEMBER's reply M to the customer (requester and copied-in
+ * addresses) with the reply template, from the group's address under the
+ * member's name; the member takes T if nobody has taken it; the other
+ * members on T are told. */
+gboolean action_relay(action_t *a, store_ticket_t *t, const char *member,
+		      const action_msg_t *m, GError **error);
+/* Tell the members on T (the owner and member collaborators; the group
+ * when T has no owner), but EXCLUDE, of new mail M with notify-update. */
+gboolean action_notify_update(action_t *a, const store_ticket_t *t, const char *exclude,
+			      const action_msg_t *m, GError **error);
+/* Pass on every offer older than its group's offer_timeout. *COUNT (may
+ * be NULL) gets how many. */
+gboolean action_expire_offers(action_t *a, guint *count, GError **error);
+#endif
