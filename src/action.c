@@ -307,12 +307,12 @@ action_refuse(action_t *a, store_ticket_t *t, const char *member, const char *re
 	detail = expired ? g_strdup_printf("%s did not answer the offer in time", m->address)
 			 : reason ? g_strdup_printf("by %s: %s", m->address, reason)
 				  : g_strdup_printf("by %s", m->address);
-	if (!store_offer_set(a->st, t->id, m->address, a->now, expired ? "expired" : "refused",
-			     reason, error) ||
-	    !store_queue_to_back(a->st, t->group, m->address, error) ||
-	    !add_event(a, t->id, "refused", m->address, detail, error))
-		return FALSE;
-	return offer(a, t, m->address, NULL, error);
+	/* The refuser ends at the very back, behind whoever gets it now. */
+	return store_offer_set(a->st, t->id, m->address, a->now, expired ? "expired" : "refused",
+			       reason, error) &&
+	       add_event(a, t->id, "refused", m->address, detail, error) &&
+	       offer(a, t, m->address, NULL, error) &&
+	       store_queue_to_back(a->st, t->group, m->address, error);
 }
 
 gboolean
@@ -461,6 +461,23 @@ action_escalate(action_t *a, store_ticket_t *t, const char *actor, const char *m
 	return store_ticket_update(a->st, t, a->now, error) &&
 	       add_event(a, t->id, "escalated", actor, detail, error) &&
 	       offer(a, t, actor, NULL, error);
+}
+
+gboolean
+action_assign(action_t *a, store_ticket_t *t, const char *actor, const char *member,
+	      GError **error)
+{
+	const config_member_t *m = need_member(a, member, error);
+	g_autofree char *detail = NULL;
+
+	if (m == NULL)
+		return FALSE;
+	if (g_strcmp0(t->owner, m->address) == 0)
+		return TRUE;
+	detail = g_strdup_printf("offered to %s (by hand)", m->address);
+	return unassign(a, t, "assigned to another member", error) &&
+	       add_event(a, t->id, "assigned", actor, detail, error) &&
+	       offer_to(a, t, m, actor, error);
 }
 
 gboolean
@@ -708,4 +725,30 @@ action_expire_offers(action_t *a, guint *count, GError **error)
 	if (count != NULL)
 		*count = n;
 	return TRUE;
+}
+
+GPtrArray *
+action_group_queue(const config_t *cfg, store_t *st, const char *group, GError **error)
+{
+	g_autoptr(GPtrArray) queue = store_queue_list(st, group, error);
+	GPtrArray *out;
+
+	if (queue == NULL)
+		return NULL;
+	out = g_ptr_array_new();
+	for (guint i = 0; i < queue->len; i++) {
+		const config_member_t *m =
+			config_member(cfg, ((store_queue_entry_t *)queue->pdata[i])->address);
+
+		if (m != NULL && config_member_in_group(m, group) &&
+		    !g_ptr_array_find(out, m, NULL))
+			g_ptr_array_add(out, (gpointer)m);
+	}
+	for (guint i = 0; i < cfg->members->len; i++) {
+		const config_member_t *m = cfg->members->pdata[i];
+
+		if (config_member_in_group(m, group) && !g_ptr_array_find(out, m, NULL))
+			g_ptr_array_add(out, (gpointer)m);
+	}
+	return out;
 }

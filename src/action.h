@@ -59,6 +59,9 @@ gboolean action_set_priority(action_t *a, store_ticket_t *t, const char *priorit
 /* Hand T to the next tier of its group (MEMBER NULL), or to MEMBER. */
 gboolean action_escalate(action_t *a, store_ticket_t *t, const char *actor,
 			 const char *member, GError **error);
+/* An operator hands T to MEMBER (who may still #refuse it). */
+gboolean action_assign(action_t *a, store_ticket_t *t, const char *actor,
+		       const char *member, GError **error);
 /* Refer T to the partner member PARTNER: recorded, and offered to them. */
 gboolean action_refer(action_t *a, store_ticket_t *t, const char *actor,
 		      const char *partner, GError **error);
@@ -86,6 +89,11 @@ gboolean action_relay(action_t *a, store_ticket_t *t, const char *member,
  * when T has no owner), but EXCLUDE, of new mail M with notify-update. */
 gboolean action_notify_update(action_t *a, const store_ticket_t *t, const char *exclude,
 			      const action_msg_t *m, GError **error);
+/* The members of GROUP in queue order (head first; members the queue has
+ * not seen yet at the back, in config order). New array of borrowed
+ * config_member_t*, or NULL on error. Reads only. */
+GPtrArray *action_group_queue(const config_t *cfg, store_t *st, const char *group,
+			      GError **error);
 /* Pass on every offer older than its group's offer_timeout. *COUNT (may
  * be NULL) gets how many. */
 gboolean action_expire_offers(action_t *a, guint *count, GError **error);

@@ -130,8 +130,11 @@ authres_verifies(const char *const *headers, const char *authserv_id, const char
 	for (guint i = 0; headers[i] != NULL; i++) {
 		g_autofree char *v = strip_comments(headers[i]);
 		g_auto(GStrv) parts = g_strsplit(v, ";", 64);
-		g_auto(GStrv) id = g_strsplit_set(g_strstrip(parts[0]), " \t", 2);
+		g_auto(GStrv) id = NULL;
 
+		if (parts[0] == NULL)
+			continue;
+		id = g_strsplit_set(g_strstrip(parts[0]), " \t", 2);
 		if (id[0] == NULL || g_ascii_strcasecmp(id[0], authserv_id) != 0)
 			continue;
 		/* The topmost one with our id decides. */

@@ -19,18 +19,21 @@
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+#include "action.h"
 #include "cli.h"
 #include "error.h"
 #include "imap.h"
 #include "ingest.h"
 #include "lmtp.h"
 #include "log.h"
+#include "notice.h"
 #include "outbound.h"
 #include "util.h"
 #include "banned.h"
 
 #define RUN_FETCH_BATCH 200
 #define RUN_FLUSH_EVERY_MS 30000
+#define RUN_TIMERS_EVERY_S 60
 #define RUN_BACKOFF_MAX 300
 
 /* Signals land in pipes: STOP stays readable once written (every thread
@@ -324,6 +327,34 @@ flush(store_t *st, const config_t *cfg)
 	return TRUE;
 }
 
+/* The timers of the tickets: offers not answered in time pass on (the
+ * SLA and digest timers join here). One transaction a run. */
+static gboolean
+timers(store_t *st, const config_t *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(GBytes) secret = util_read_secret(cfg->secret_file, &error);
+	g_autoptr(notice_t) notice = secret ? notice_new(cfg, st, secret, &error) : NULL;
+	action_t a = { cfg, st, notice, util_now() };
+	guint expired = 0;
+
+	if (notice == NULL || !store_begin(st, &error))
+		goto fail;
+	if (!action_expire_offers(&a, &expired, &error)) {
+		store_rollback(st);
+		goto fail;
+	}
+	if (!store_commit(st, &error))
+		goto fail;
+	if (expired > 0)
+		log_info("timers: %u offer%s passed on (not taken in time)", expired,
+			 expired == 1 ? "" : "s");
+	return TRUE;
+fail:
+	log_warn("timers: %s", error->message);
+	return FALSE;
+}
+
 static void
 drain(int fd)
 {
@@ -337,6 +368,7 @@ gboolean
 cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
 	gboolean once = FALSE, ok = TRUE;
+	gint64 last_timers;
 	crew_t crew;
 	lmtp_t *lmtp = NULL;
 	struct sigaction sa = { 0 };
@@ -373,6 +405,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
+		ok = timers(cli->st, cli->cfg) && ok;
 		ok = flush(cli->st, cli->cfg) && ok;
 		if (!ok)
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
@@ -386,6 +419,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			return FALSE;
 		}
 	}
+	timers(cli->st, cli->cfg);
+	last_timers = util_now();
 	flush(cli->st, cli->cfg);
 	while (!got_stop) {
 		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
@@ -421,6 +456,10 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",
 						  cerr->message);
 			}
+		}
+		if (util_now() - last_timers >= RUN_TIMERS_EVERY_S) {
+			timers(cli->st, cli->cfg);
+			last_timers = util_now();
 		}
 		flush(cli->st, cli->cfg);
 	}

@@ -3,6 +3,7 @@
  * taken, last contact and last error; the queue and the quarantine. */
 #include "autodefs.h"
 #include <stdio.h>
+#include "action.h"
 #include "cli.h"
 #include "error.h"
 #include "json.h"
@@ -77,6 +78,27 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 		json_end_object(j);
 		json_key(j, "quarantine_held");
 		json_int(j, held->len);
+		json_key(j, "groups");
+		json_begin_array(j);
+		for (guint i = 0; i < cli->cfg->groups->len; i++) {
+			const config_group_t *g = cli->cfg->groups->pdata[i];
+			g_autoptr(GPtrArray) q = action_group_queue(cli->cfg, cli->st, g->name, error);
+
+			if (q == NULL)
+				return FALSE;
+			json_begin_object(j);
+			json_key(j, "name");
+			json_string(j, g->name);
+			json_key(j, "assign");
+			json_string(j, g->assign);
+			json_key(j, "queue");
+			json_begin_array(j);
+			for (guint k = 0; k < q->len; k++)
+				json_string(j, ((config_member_t *)q->pdata[k])->address);
+			json_end_array(j);
+			json_end_object(j);
+		}
+		json_end_array(j);
 		json_end_object(j);
 		g_string_append_c(out, '\n');
 		fputs(out->str, stdout);
@@ -101,5 +123,16 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	       G_GINT64_FORMAT " failed, %" G_GINT64_FORMAT " sent\n",
 	       counts[0], counts[1], counts[2], counts[3]);
 	printf("quarantine: %u held\n", held->len);
+	for (guint i = 0; i < cli->cfg->groups->len; i++) {
+		const config_group_t *g = cli->cfg->groups->pdata[i];
+		g_autoptr(GPtrArray) q = action_group_queue(cli->cfg, cli->st, g->name, error);
+
+		if (q == NULL)
+			return FALSE;
+		printf("group %s (%s):", g->name, g->assign);
+		for (guint k = 0; k < q->len; k++)
+			printf("%s %s", k ? "," : "", ((config_member_t *)q->pdata[k])->address);
+		printf("%s\n", q->len ? "" : " no members");
+	}
 	return TRUE;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
- * cli-ticket.c: postdesk ticket list|show|search. The --json shapes are
+ * cli-ticket.c: postdesk ticket list|show|search (the changes are in
+ * cli-ticket-edit.c). The --json shapes are
  * the contract of DESIGN.md ("Contracts that scripts and tests rely on")
  * and doc/json.md. */
 #include "autodefs.h"
@@ -162,6 +163,32 @@ json_ticket_full(json_t *j, store_t *st, const store_ticket_t *t, GPtrArray *par
 		json_int(j, t->linked_to);
 	else
 		json_null(j);
+	json_key(j, "merged_into");
+	if (t->merged_into)
+		json_int(j, t->merged_into);
+	else
+		json_null(j);
+	json_key(j, "offers");
+	json_begin_array(j);
+	{
+		g_autoptr(GPtrArray) offers = store_offer_list(st, t->id, NULL);
+
+		for (guint i = 0; offers != NULL && i < offers->len; i++) {
+			store_offer_t *o = offers->pdata[i];
+
+			json_begin_object(j);
+			json_key(j, "member");
+			json_string(j, o->member);
+			json_key(j, "state");
+			json_string(j, o->state);
+			json_key(j, "at");
+			json_time(j, o->at);
+			json_key(j, "reason");
+			json_string(j, o->reason);
+			json_end_object(j);
+		}
+	}
+	json_end_array(j);
 	json_key(j, "messages");
 	json_begin_array(j);
 	for (guint i = 0; i < msgs->len; i++) {
@@ -324,22 +351,14 @@ ticket_show(cli_t *cli, int argc, char **argv, GError **error)
 	return TRUE;
 }
 
-static gboolean
-ticket_unavailable(cli_t *cli, int argc, char **argv, GError **error)
-{
-	g_set_error(error, PD_ERROR, PD_ERROR_UNAVAILABLE,
-		    "'%s' is not yet available in this version", cli->name);
-	return FALSE;
-}
-
 static const cli_subcommand_t TICKET_COMMANDS[] = {
 	{ "list", ticket_list, "list tickets [--state S] [--json]" },
 	{ "show", ticket_show, "show one ticket [--json] N" },
 	{ "search", ticket_search, "full-text search [--json] QUERY" },
-	{ "assign", ticket_unavailable, "assign a ticket (not yet available)" },
-	{ "resolve", ticket_unavailable, "resolve a ticket (not yet available)" },
-	{ "note", ticket_unavailable, "add an internal note (not yet available)" },
-	{ "create", ticket_unavailable, "open a ticket (not yet available)" },
+	{ "assign", cli_ticket_assign, "offer a ticket to a member: N MEMBER" },
+	{ "resolve", cli_ticket_resolve, "resolve a ticket: N" },
+	{ "note", cli_ticket_note, "add an internal note: N [TEXT]" },
+	{ "create", cli_ticket_create, "open a ticket: --from ADDR --subject TEXT < BODY" },
 };
 
 gboolean

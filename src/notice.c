@@ -53,6 +53,7 @@ notice_new(const config_t *cfg, store_t *st, GBytes *secret, GError **error)
 	if (over != NULL && !g_file_test(inst, G_FILE_TEST_IS_DIR))
 		g_clear_pointer(&inst, g_free);
 
+	mime_init();  /* rendering builds GMime messages */
 	n->cfg = cfg;
 	n->st = st;
 	n->secret = g_bytes_ref(secret);

@@ -55,7 +55,7 @@ say() { printf '%s\n' "$*"; }
 # the script in another directory or with other variables.
 test_run_() {
 	if [ -n "$verbose" ]; then
-		(eval "$1")
+		(eval "${trace:+set -x;}$1")
 	else
 		(eval "$1") >"$T/.test-out" 2>&1
 	fi
@@ -125,20 +125,22 @@ test_done() {
 	exit 1
 }
 
+# header FILE NAME: the unfolded, decoded values of the NAME headers, one a
+# line (nothing when there is none).
+header() {
+	"$PYTHON3" -c '
+import sys, email, email.policy
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+v = m.get_all(sys.argv[2]); print("" if v is None else "\n".join(str(x) for x in v))' "$1" "$2"
+}
+
 # postdesk with the test's config.
 pd() { "$POSTDESK" -c "$T/postdesk.conf" "$@"; }
 
 # A working config in $T: support@example.org, two groups, members, the
 # spool as outbound. Extra lines on stdin are appended.
 write_config() {
-	cat >"$T/postdesk.conf" <<CONF
-[gateway]
-database = var/postdesk.db
-spool = var
-support_address = support@example.org
-tag = Support
-secret_file = secret
-
+	write_gateway_config <<CONF
 [group:core]
 name = Core offering
 addresses = core@example.org
@@ -148,6 +150,20 @@ name = Community offering
 addresses = community@example.org
 CONF
 	[ -t 0 ] || cat >>"$T/postdesk.conf"
+}
+
+# Only the [gateway] section; the sections on stdin follow it.
+write_gateway_config() {
+	cat >"$T/postdesk.conf" <<CONF
+[gateway]
+database = var/postdesk.db
+spool = var
+support_address = support@example.org
+tag = Support
+secret_file = secret
+
+CONF
+	cat >>"$T/postdesk.conf"
 }
 
 # Config plus init: a ready gateway.

@@ -10,12 +10,6 @@ test_expect_success 'setup' 'setup_gateway'
 outbox_file() {  # the newest spool file whose content matches $1
 	grep -l -- "$1" var/outbox/new/* | tail -n 1
 }
-header() {  # header FILE NAME: the unfolded value of the first NAME header
-	"$PYTHON3" -c '
-import sys, email, email.policy
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
-v = m.get(sys.argv[2]); print("" if v is None else str(v))' "$1" "$2"
-}
 
 test_expect_success '1: the customer writes; ticket 1 is opened' '
 	cat >m1.eml <<-EOF &&

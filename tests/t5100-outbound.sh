@@ -12,12 +12,6 @@ SINK_PORT=$SMTP_PORT   # restarts below keep the port the config names
 setup_gateway
 printf '[smtp]\nurl = smtp://127.0.0.1:%s\ntls = none\n' "$SMTP_PORT" >>postdesk.conf
 
-header() {  # header FILE NAME
-	"$PYTHON3" -c '
-import sys, email, email.policy
-m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
-v = m.get_all(sys.argv[2]); print("" if v is None else "\n".join(str(x) for x in v))' "$1" "$2"
-}
 mail() {  # mail ID FROM SUBJECT: a customer mail on stdout
 	printf "From: %s\nTo: support@example.org\nSubject: %s\nMessage-ID: <%s>\nDate: Fri, 20 Nov 2026 09:00:00 +0000\n\nHello, please help.\n" "$2" "$3" "$1"
 }
