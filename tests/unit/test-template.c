@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include "error.h"
 #include "template.h"
+#include "unit.h"
 #include "banned.h"
 
 /* Values from a list of strings: "name=value" sets NAME in the current
@@ -1029,22 +1030,10 @@ static const char *const shipped[] = {
 	"digest-moderator", "digest-group",
 };
 
-static char *
-templates_dir(void)
-{
-	const char *top = g_getenv("top_srcdir");
-	g_autofree char *here = NULL;
-
-	if (top != NULL)
-		return g_build_filename(top, "templates", NULL);
-	here = g_path_get_dirname(__FILE__);
-	return g_build_filename(here, "..", "..", "templates", NULL);
-}
-
 static void
 test_shipped(void)
 {
-	g_autofree char *dir = templates_dir();
+	g_autofree char *dir = unit_srcdir_path("templates");
 	g_autoptr(GError) error = NULL;
 	g_autoptr(template_set_t) set = template_set_load(NULL, dir, &error);
 	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
