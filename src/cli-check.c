@@ -4,6 +4,7 @@
 #include "autodefs.h"
 #include <stdio.h>
 #include "cli.h"
+#include "ingest.h"
 #include "error.h"
 #include "notice.h"
 #include "template.h"
@@ -35,6 +36,21 @@ check_templates(const config_t *cfg, GPtrArray *problems)
 	template_set_check(set, problems);
 }
 
+/* Compile every filter rule and check its group= and assign=. */
+static void
+check_filters(const config_t *cfg, GPtrArray *problems)
+{
+	g_autoptr(GError) err = NULL;
+	g_autoptr(filter_set_t) set = ingest_load_filters(cfg, NULL, &err);
+
+	if (set == NULL) {
+		g_auto(GStrv) lines = g_strsplit(err->message, "\n", -1);
+
+		for (char **l = lines; *l != NULL; l++)
+			g_ptr_array_add(problems, g_strdup(*l));
+	}
+}
+
 gboolean
 cli_check(cli_t *cli, int argc, char **argv, GError **error)
 {
@@ -49,7 +65,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 	};
 
 	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
-			       "Validate the config and the templates; print every "
+			       "Validate the config, the filter rules and the templates; print every "
 			       "problem as FILE:LINE: message.",
 			       error))
 		return FALSE;
@@ -78,6 +94,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 				config_line(cfg, "gateway", "secret_file"), cfg->secret_file));
 		}
 		check_templates(cfg, problems);
+		check_filters(cfg, problems);
 		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
 			g_ptr_array_add(warnings, g_strdup_printf(
 				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "

@@ -51,7 +51,7 @@ static const struct {
 	{ "queue", NULL, CLI_NET | CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
 	  "show, flush or retry the outbound queue" },
 	{ "digest", cli_unavailable, 0, "send (or print) digests now" },
-	{ "filter", cli_unavailable, 0, "which filter rules match a message" },
+	{ "filter", cli_filter, CLI_NEEDS_CONFIG, "which filter rules match a message" },
 	{ "report", cli_unavailable, 0, "per member contributions" },
 };
 

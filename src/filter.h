@@ -150,6 +150,7 @@ typedef struct {
 void filter_outcome_init(filter_outcome_t *out);
 /* Free what OUT holds and leave it empty (init again to reuse it). */
 void filter_outcome_clear(filter_outcome_t *out);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(filter_outcome_t, filter_outcome_clear)
 
 /* Run the rules of SET on IN and add their effect to OUT (initialised by
  * the caller; normally empty). SET is only read: several threads may

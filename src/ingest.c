@@ -14,6 +14,7 @@
 #include "command.h"
 #include "error.h"
 #include "event.h"
+#include "filter.h"
 #include "ingest.h"
 #include "log.h"
 #include "mime-text.h"
@@ -31,6 +32,7 @@ struct ingest {
 	GBytes *secret;
 	mime_limits_t limits;
 	notice_t *notice;
+	filter_set_t *filters;
 };
 
 void
@@ -54,6 +56,9 @@ ingest_new(const config_t *cfg, store_t *st, GError **error)
 	ing->notice = notice_new(cfg, st, ing->secret, error);
 	if (ing->notice == NULL)
 		return NULL;
+	ing->filters = ingest_load_filters(cfg, NULL, error);
+	if (ing->filters == NULL)
+		return NULL;
 	mime_init();
 	mime_limits_init(&ing->limits);
 	ing->limits.max_message_size = cfg->max_message_size;
@@ -67,6 +72,56 @@ ingest_new(const config_t *cfg, store_t *st, GError **error)
 	return g_steal_pointer(&ing);
 }
 
+char *
+ingest_filters_dir(const config_t *cfg)
+{
+	g_autofree char *beside = NULL;
+	g_autofree char *inst = NULL;
+
+	if (cfg->filters != NULL)
+		return g_strdup(cfg->filters);
+	beside = util_path_relative_to(cfg->path, "filters");
+	if (g_file_test(beside, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&beside);
+	inst = notice_installed_dir("filters");
+	if (g_file_test(inst, G_FILE_TEST_IS_DIR))
+		return g_steal_pointer(&inst);
+	return NULL;
+}
+
+filter_set_t *
+ingest_load_filters(const config_t *cfg, char **dir_out, GError **error)
+{
+	g_autofree char *dir = ingest_filters_dir(cfg);
+	g_autoptr(filter_set_t) set = NULL;
+	g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) groups = g_ptr_array_new();
+	g_autoptr(GPtrArray) members = g_ptr_array_new();
+	filter_limits_t lim;
+
+	filter_limits_init(&lim);
+	set = dir != NULL ? filter_set_load_dir(dir, &lim, error) : filter_set_new(&lim);
+	if (set == NULL)
+		return NULL;
+	for (guint i = 0; i < cfg->groups->len; i++)
+		g_ptr_array_add(groups, ((config_group_t *)cfg->groups->pdata[i])->name);
+	g_ptr_array_add(groups, NULL);
+	for (guint i = 0; i < cfg->members->len; i++)
+		g_ptr_array_add(members, ((config_member_t *)cfg->members->pdata[i])->address);
+	g_ptr_array_add(members, NULL);
+	if (!filter_set_validate(set, (const char *const *)groups->pdata,
+				 (const char *const *)members->pdata, problems)) {
+		g_ptr_array_add(problems, NULL);
+		g_autofree char *all = g_strjoinv("\n", (char **)problems->pdata);
+
+		g_set_error_literal(error, PD_ERROR, PD_ERROR_CONFIG, all);
+		return NULL;
+	}
+	if (dir_out != NULL)
+		*dir_out = g_steal_pointer(&dir);
+	return g_steal_pointer(&set);
+}
+
 void
 ingest_free(ingest_t *ing)
 {
@@ -75,6 +130,7 @@ ingest_free(ingest_t *ing)
 	if (ing->secret != NULL)
 		g_bytes_unref(ing->secret);
 	notice_free(ing->notice);
+	filter_set_free(ing->filters);
 	g_free(ing);
 }
 
@@ -224,8 +280,9 @@ recipients(const mime_msg_t *msg, const ingest_opts_t *opts)
 	return out;
 }
 
-/* The group: the source's, else the first recipient that is a group
- * address, else the mailing list's, else the default. */
+/* The group the mail was sent to: the source's, else the first recipient
+ * that is a group address, else the mailing list's; NULL when none (the
+ * filters, then the default group decide). */
 static const config_group_t *
 pick_group(ingest_t *ing, const mime_msg_t *msg, const ingest_opts_t *opts,
 	   GPtrArray *rcpts)
@@ -249,8 +306,6 @@ pick_group(ingest_t *ing, const mime_msg_t *msg, const ingest_opts_t *opts,
 	}
 	if (g == NULL)
 		g = config_group_for_list(cfg, mime_msg_header(msg, "List-Id"));
-	if (g == NULL)
-		g = config_group(cfg, cfg->default_group);
 	return g;
 }
 
@@ -392,10 +447,11 @@ tell_rejected(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *o
 	return notice_send(ing->notice, &m, &queued, error);
 }
 
+/* Keep the message whole in quarantine, answering nobody. */
 static gboolean
-quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
-	   const ingest_opts_t *opts, const mime_msg_t *msg, const char *reason,
-	   ingest_result_t *res, GError **error)
+quarantine_silently(ingest_t *ing, const char *data, gsize len, const char *hash,
+		    const ingest_opts_t *opts, const mime_msg_t *msg, const char *reason,
+		    ingest_result_t *res, GError **error)
 {
 	store_quarantine_t q = { 0 };
 	gint64 existing;
@@ -429,7 +485,18 @@ quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
 	res->reason = g_strdup(reason);
 	log_info("quarantined %" G_GINT64_FORMAT " (%s): %s", res->quarantine,
 		 opts->source ? opts->source : "input", reason);
-	return tell_rejected(ing, data, len, opts, msg, reason, error);
+	return TRUE;
+}
+
+/* Quarantine, and tell the sender their mail was not taken. */
+static gboolean
+quarantine(ingest_t *ing, const char *data, gsize len, const char *hash,
+	   const ingest_opts_t *opts, const mime_msg_t *msg, const char *reason,
+	   ingest_result_t *res, GError **error)
+{
+	return quarantine_silently(ing, data, len, hash, opts, msg, reason, res, error) &&
+	       (res->outcome == INGEST_DUPLICATE ||
+		tell_rejected(ing, data, len, opts, msg, reason, error));
 }
 
 /* Store the message itself, its ids and attachments, on TICKET. */
@@ -473,7 +540,8 @@ store_msg(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 
 static gint64
 new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester,
-	   const config_group_t *group, gint64 linked_to, gint64 now, GError **error)
+	   const config_group_t *group, const filter_outcome_t *fo, gint64 linked_to,
+	   gint64 now, GError **error)
 {
 	store_ticket_t t = { 0 };
 	g_autofree char *subject = thread_subject_clean(msg->subject, ing->cfg->tag);
@@ -484,8 +552,8 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester
 	t.subject = *subject != '\0' ? subject : (char *)"(no subject)";
 	t.state = (char *)"new";
 	t.group = group->name;
-	t.priority = (char *)"normal";
-	t.tier = group->tier;
+	t.priority = fo->priority ? fo->priority : (char *)"normal";
+	t.tier = fo->tier > 0 ? fo->tier : group->tier;
 	t.requester_name = requester->name;
 	t.requester_address = requester->addr;
 	t.language = msg->content_language ? msg->content_language
@@ -671,6 +739,43 @@ send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
 	return notice_send(ing->notice, &m, &queued, error);
 }
 
+static GPtrArray *
+msg_headers(gpointer msg, const char *name)
+{
+	return mime_msg_headers(msg, name);
+}
+
+void
+ingest_filter_message(const filter_set_t *set, const mime_msg_t *msg,
+		      const char *envelope_rcpt, const char *visible, filter_outcome_t *out)
+{
+	ingest_opts_t opts = { .recipient = envelope_rcpt };
+	g_autoptr(GPtrArray) rcpts = recipients(msg, &opts);
+	g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
+	filter_input_t in = { 0 };
+
+	for (guint i = 0; i < rcpts->len; i++) {
+		char *a = util_address_normalize(rcpts->pdata[i]);
+
+		if (a != NULL)
+			g_ptr_array_add(to, a);
+	}
+	g_ptr_array_add(to, NULL);
+	in.from = msg->from && msg->from->addr ? msg->from->addr
+		  : msg->sender ? msg->sender->addr : NULL;
+	in.from_name = msg->from ? msg->from->name : NULL;
+	in.to = (const char *const *)to->pdata;
+	in.subject = msg->subject;
+	in.body = msg->text;
+	in.visible = visible;
+	in.list_id = mime_msg_header(msg, "List-Id");
+	in.headers = msg_headers;
+	in.headers_ctx = (gpointer)msg;
+	filter_eval(set, &in, out);
+	for (guint i = 0; i < out->errors->len; i++)
+		log_warn("filters: %s", (char *)out->errors->pdata[i]);
+}
+
 /* Whether the commands include #note: the mail is an internal note. */
 static gboolean
 has_note(const command_list_t *cmds)
@@ -835,13 +940,36 @@ member_commands(ingest_t *ing, action_t *act, store_ticket_t *t,
 	return notice_send(ing->notice, &n, &queued, error);
 }
 
+/* OK, or a request that could not be done (PD_ERROR_INPUT), logged and
+ * cleared: FALSE only for real failures. */
+static gboolean
+soft(gboolean ok, const char *what, GError **error)
+{
+	if (ok || error == NULL || *error == NULL || (*error)->code != PD_ERROR_INPUT)
+		return ok;
+	log_warn("filter %s: %s", what, (*error)->message);
+	g_clear_error(error);
+	return TRUE;
+}
+
+/* The strings of A joined by SEP. New string. */
+static char *
+join_strings(GPtrArray *a, const char *sep)
+{
+	GString *out = g_string_new(NULL);
+
+	for (guint i = 0; i < a->len; i++)
+		g_string_append_printf(out, "%s%s", i ? sep : "", (char *)a->pdata[i]);
+	return g_string_free(out, FALSE);
+}
+
 /* What a stored mail causes: a new ticket is routed; a member's mail runs
  * its commands or is relayed to the customer; a customer's follow-up is
  * told to the members on the ticket. */
 static gboolean
 after_store(ingest_t *ing, action_t *act, const action_msg_t *am, gint64 ticket,
 	    gboolean is_new, const config_member_t *member, const command_list_t *cmds,
-	    gboolean automatic, GError **error)
+	    const filter_outcome_t *fo, gboolean automatic, GError **error)
 {
 	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
 	gboolean has_cmds;
@@ -849,8 +977,25 @@ after_store(ingest_t *ing, action_t *act, const action_msg_t *am, gint64 ticket,
 	if (t == NULL)
 		return FALSE;
 	has_cmds = cmds->commands->len > 0 || cmds->errors->len > 0;
-	if (is_new && !action_route(act, t, am, error))
+	if (is_new && fo->matched->len > 0) {
+		g_autofree char *rules = join_strings(fo->matched, ", ");
+		g_autofree char *tags = join_strings(fo->tags, ", ");
+		g_autofree char *d = g_strdup_printf("rules %s%s%s", rules, *tags ? "; tags " : "",
+						     tags);
+
+		if (!event_add(ing->cfg, ing->st, ticket, act->now, "filter", NULL, d, error))
+			return FALSE;
+	}
+	/* A rule's cc= or assign= that cannot be done is logged, not fatal. */
+	for (guint i = 0; is_new && i < fo->cc->len; i++)
+		if (!soft(action_cc(act, t, NULL, fo->cc->pdata[i], error), "cc=", error))
+			return FALSE;
+	if (is_new && fo->assign != NULL) {
+		if (!soft(action_assign(act, t, NULL, fo->assign, error), "assign=", error))
+			return FALSE;
+	} else if (is_new && !action_route(act, t, am, error)) {
 		return FALSE;
+	}
 	if (member != NULL && has_cmds)
 		return member_commands(ing, act, t, member, cmds, am, is_new, error);
 	if (member != NULL && !is_new)
@@ -883,6 +1028,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	gboolean authed;
 	g_auto(mime_text_split_t) split = { 0 };
 	g_auto(command_list_t) cmds = { 0 };
+	g_auto(filter_outcome_t) fo = { 0 };
 
 	res->message_id = msg->message_id
 		? g_strdup(msg->message_id)
@@ -923,6 +1069,24 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		 member_authenticated(ing, msg, sender, tr.how == THREAD_BY_TOKEN);
 	mime_text_split(msg->text, -1, &split);
 	command_parse(authed ? split.visible : NULL, &cmds);
+	/* Filters judge customers' mail; members are trusted. */
+	filter_outcome_init(&fo);
+	if (!authed) {
+		ingest_filter_message(ing->filters, msg, opts->recipient, split.visible, &fo);
+		if (fo.drop || fo.spam) {
+			g_autofree char *rules = join_strings(fo.matched, ", ");
+			g_autofree char *reason = NULL;
+
+			reason = g_strdup_printf("%s by filter rule %s", fo.spam ? "spam" : "dropped",
+						 rules);
+			return quarantine_silently(ing, data, len, hash, opts, msg, reason, res,
+						   error);
+		}
+		if (group == NULL && fo.group != NULL)
+			group = config_group(cfg, fo.group);
+	}
+	if (group == NULL)
+		group = config_group(cfg, cfg->default_group);
 	kind = !authed ? "customer" : has_note(&cmds) ? "note" : "member";
 	if ((opts->list_id != NULL || mime_msg_header(msg, "List-Id") != NULL) &&
 	    g_strcmp0(kind, "customer") == 0)
@@ -939,7 +1103,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		if (f == THREAD_NEW_LINKED) {
 			if (requester == NULL)
 				requester = msg->from;
-			ticket = new_ticket(ing, msg, requester, group, t->id, now, error);
+			ticket = new_ticket(ing, msg, requester, group, &fo, t->id, now, error);
 			if (ticket == 0)
 				return FALSE;
 			res->outcome = INGEST_NEW;
@@ -965,7 +1129,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				return FALSE;
 		}
 	} else {
-		ticket = new_ticket(ing, msg, requester, group, 0, now, error);
+		ticket = new_ticket(ing, msg, requester, group, &fo, 0, now, error);
 		if (ticket == 0)
 			return FALSE;
 		res->outcome = INGEST_NEW;
@@ -981,7 +1145,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				 automatic ? ", automatic" : "");
 	if (!event_add(ing->cfg, ing->st, ticket, now, "message", sender, detail, error))
 		return FALSE;
-	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic &&
+	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic && !fo.noack &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
 	    !send_ack(ing, msg, ticket, requester, res->message_id, error))
 		return FALSE;
@@ -996,7 +1160,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		am.visible = split.visible;
 		am.attachments = msg->attachments;
 		if (!after_store(ing, &act, &am, ticket, res->outcome == INGEST_NEW,
-				 authed ? member : NULL, &cmds, automatic, error))
+				 authed ? member : NULL, &cmds, &fo, automatic, error))
 			return FALSE;
 	}
 	log_debug("ingest", "ticket %" G_GINT64_FORMAT ": %s <%s> by %s", ticket,

@@ -11,6 +11,8 @@
 #define POSTDESK_INGEST_H
 #include <glib.h>
 #include "config.h"
+#include "filter.h"
+#include "mime.h"
 #include "store.h"
 
 typedef struct ingest ingest_t;
@@ -39,6 +41,22 @@ typedef struct {
 	char *message_id;   /* the Message-ID used (synthetic when missing) */
 } ingest_result_t;
 void ingest_result_clear(ingest_result_t *res);
+
+/* The filter rules directory: [gateway] filters, else filters/ beside the
+ * config file, else the installed one; NULL when there is none. New
+ * string. */
+char *ingest_filters_dir(const config_t *cfg);
+/* Load the filter rules of CFG and check their group= and assign= against
+ * it. *DIR_OUT (may be NULL) gets the directory read (NULL: none). NULL
+ * with PD_ERROR_CONFIG, every problem "FILE:LINE: ..." on a line. */
+filter_set_t *ingest_load_filters(const config_t *cfg, char **dir_out, GError **error);
+
+/* Run the rules of SET on MSG (ENVELOPE_RCPT: the MTA's recipient, or
+ * NULL; VISIBLE: its newly written text) into OUT, as ingest does for a
+ * customer's mail; rules that hit a limit are logged. */
+void ingest_filter_message(const filter_set_t *set, const mime_msg_t *msg,
+			   const char *envelope_rcpt, const char *visible,
+			   filter_outcome_t *out);
 
 /* A pipeline over CFG and ST (both borrowed; they must outlive it).
  * Reads the secret: PD_ERROR_CONFIG when it is missing or unsafe. */

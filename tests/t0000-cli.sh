@@ -36,7 +36,7 @@ test_expect_success 'ticket subcommands have --help' '
 '
 test_expect_code 64 'unknown ticket subcommand' 'setup_gateway && pd ticket frob'
 
-for c in digest filter report; do
+for c in digest report; do
 	test_expect_code 69 "$c is not yet available (69)" 'setup_gateway && pd '"$c"' 2>err && false || { rc=$?; test_grep "not yet available" err; exit $rc; }'
 done
 

@@ -297,6 +297,72 @@ test_expect_success 'offers not taken within offer_timeout (1h) pass on (run --o
 	test_grep "did not answer the offer in time" ev
 '
 
+test_expect_success 'filters route ten sample mails to the groups the rules say' '
+	mkdir -p filters &&
+	cat >filters/50-routing.rules <<-\EOF &&
+	# product questions
+	subject       /(?i)\b(plugin|theme)s?\b/      group=community
+	from          /@partner\.example$/             group=external tier=3
+	body          /(?i)\binvoice\b/                group=external tag=billing
+	visible       /(?i)kernel panic/               group=core tier=2 priority=high
+	list-id       /users\.lists\.example\.org/     group=community
+	subject       /(?i)\burgent\b/                 priority=urgent
+	subject       /(?i)webinar/                    cc=expert@consult.example
+	header:X-Spam-Flag /^YES$/                     spam stop
+	to            /^sales@/                        drop
+	subject       /(?i)^out of office/             noack
+	EOF
+	pd check &&
+	customer f1@x u1@customer.example support@example.org "Plugin crashes" "It crashes." &&
+	customer f2@x u2@partner.example support@example.org "Integration" "Hi." &&
+	customer f3@x u3@customer.example support@example.org "Question" "Where is my invoice?" &&
+	customer f4@x u4@customer.example support@example.org "Server down" "Kernel panic at boot." &&
+	customer f5@x u5@customer.example core@example.org "Theme question" "Colours?" &&
+	customer f6@x u6@customer.example support@example.org "URGENT: login" "Help." &&
+	customer f7@x u7@customer.example support@example.org "Webinar recording" "Link?" &&
+	printf "X-Spam-Flag: YES\nFrom: u8@spam.example\nTo: support@example.org\nSubject: Win\nMessage-ID: <f8@x>\n\nMoney.\n" | pd deliver &&
+	customer f9@x u9@customer.example sales@example.org "Offer" "Buy." &&
+	printf "List-Id: Users <users.lists.example.org>\nFrom: u10@customer.example\nTo: support@example.org\nSubject: How do I\nMessage-ID: <f10@x>\n\nQuestion.\n" | pd deliver &&
+	pd ticket list --json >list.json &&
+	json_get list.json "\" \".join(\"%s:%s\" % (t[\"requester\"][\"address\"].split(\"@\")[0], t[\"group\"]) for t in d if t[\"id\"] > 8)" >groups &&
+	echo "u1:community u2:external u3:external u4:core u5:core u6:core u7:core u10:community" >expect &&
+	test_cmp expect groups &&
+	test "$(field 10 tier)" = 3 && test "$(field 12 tier)" = 2 &&
+	test "$(field 12 priority)" = high && test "$(field 14 priority)" = urgent &&
+	pd ticket show --json 15 >t.json &&
+	json_get t.json "[p[\"address\"] for p in d[\"participants\"] if p[\"role\"] == \"cc\"]" >cc &&
+	test_grep expert@consult.example cc &&
+	pd quarantine list >q && test_grep "spam by filter rule .*50-routing.rules:9" q &&
+	test_grep "dropped by filter rule .*50-routing.rules:10" q &&
+	collect filters &&
+	test -z "$(to filters u8@spam.example)" && test -z "$(to filters u9@customer.example)"
+'
+
+test_expect_success 'filter test shows the rules that match and the outcome' '
+	printf "From: u2@partner.example\nTo: support@example.org\nSubject: Urgent plugin bug\nMessage-ID: <ft@x>\n\nHi.\n" >ft.eml &&
+	pd filter test ft.eml >out &&
+	test_grep "^match: .*50-routing.rules:2: subject" out &&
+	test_grep "^match: .*50-routing.rules:3: from" out &&
+	test_grep "^match: .*50-routing.rules:7: subject" out &&
+	test_grep "^outcome:  a ticket$" out &&
+	test_grep "^group:    external" out &&
+	test_grep "^priority: urgent" out
+'
+
+test_expect_success 'a broken rule: check and filter test name the file, line and offset' '
+	printf "subject /(plugin/ group=community\nsubject /x/ group=nosuch\n" >filters/60-broken.rules &&
+	{ pd check 2>err; test $? = 78; } &&
+	test_grep "60-broken.rules:1: error at offset 7: missing closing parenthesis" err &&
+	! pd filter test ft.eml 2>err &&
+	test_grep "60-broken.rules:1: error at offset 7" err &&
+	printf "From: x@customer.example\nTo: support@example.org\nSubject: s\nMessage-ID: <fb@x>\n\nx\n" >fb.eml &&
+	{ pd deliver <fb.eml 2>err; test $? = 75; } &&
+	sed -i 1d filters/60-broken.rules &&
+	{ pd check 2>err; test $? = 78; } &&
+	test_grep "60-broken.rules:1: unknown group '\''nosuch'\''" err &&
+	rm filters/60-broken.rules
+'
+
 test_expect_success 'no mail to a customer shows a member address or an internal note' '
 	collect end && n=0 &&
 	for f in mail/*/*; do
