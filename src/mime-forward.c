@@ -591,8 +591,19 @@ mf_block_read(const mf_ctx_t *c, gsize i, guint depth, mf_block_t *b)
 		gboolean sent = FALSE;
 		mf_field_t f;
 
-		if (l->depth != depth || mf_blank(l))
+		if (l->depth != depth)
 			break;
+		if (mf_blank(l)) {
+			/* HTML turned into text may leave a blank line between
+			 * header lines: go on when a field not read yet
+			 * follows. */
+			if (fields == 0 || i + 1 >= c->n || c->lines[i + 1].depth != depth)
+				break;
+			f = mf_header_line(&c->lines[i + 1], &sent, &v, &vlen);
+			if (f == F_NONE || f == F_OTHER || b->value[f] != NULL)
+				break;
+			continue;
+		}
 		f = mf_header_line(l, &sent, &v, &vlen);
 		if (f != F_NONE) {
 			if (fields == 0)

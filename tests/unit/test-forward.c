@@ -533,6 +533,9 @@ test_layouts(void)
 	g_autoptr(mime_forward_t) wrapped = mime_forward_parse_text(
 		"-----Original Message-----\nFrom: A <a@b.example>\nTo: c@d.example, e@f.example,\n"
 		"g@h.example\nSubject: s\n\nbody\n");
+	g_autoptr(mime_forward_t) spaced = mime_forward_parse_text(
+		"FYI\n\nFrom: A <a@b.example>\n\nSent: Monday, November 16, 2026 3:45 PM\n\n"
+		"To: c@d.example\n\nSubject: s\n\nSubject: not a header\n\nFrom: me\n");
 	g_autoptr(mime_forward_t) notes = mime_forward_parse_text(
 		"FYI\n----- Forwarded by Moritz Moderator/Community on 16.11.2026 15:45 -----\n\n"
 		"From:\tAlice Example <alice@example.com>\nTo:\tusers@lists.example.org\n"
@@ -558,6 +561,10 @@ test_layouts(void)
 	g_assert_nonnull(wrapped);
 	g_assert_cmpstr(wrapped->subject, ==, "s");
 	g_assert_cmpstr(wrapped->body, ==, "body");
+	g_assert_nonnull(spaced);
+	g_assert_cmpstr(spaced->author_address, ==, "a@b.example");
+	g_assert_cmpstr(spaced->subject, ==, "s");
+	g_assert_cmpstr(spaced->body, ==, "Subject: not a header\n\nFrom: me");
 	g_assert_nonnull(notes);
 	g_assert_cmpstr(notes->style, ==, "generic");
 	g_assert_cmpstr(notes->author_address, ==, "alice@example.com");
