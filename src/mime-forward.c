@@ -19,9 +19,9 @@
  * ("On ... wrote:" then "> " lines). A marker inside a quote counts only
  * when the quote starts with it and the line above it does not end in
  * ':' (an attribution), which is how Apple Mail quotes a forward. A block
- * without a strong marker needs From and two of Date/Sent, To and Subject
- * on consecutive lines, so a "From:" in running text or a signature is
- * never one.
+ * without a strong marker must start with From and hold two of Date/Sent,
+ * To and Subject, so a "From:" in running text or a signature is never
+ * one.
  *
  * Follows: RFC 5322 sections 3.3 (dates), 3.4 (addresses) and 3.6.4
  * (Message-ID, References); RFC 2046 section 5.2.1 (message/rfc822) for
@@ -646,15 +646,15 @@ mf_block_read(const mf_ctx_t *c, gsize i, guint depth, mf_block_t *b)
 	return fields;
 }
 
-/* From, and two of Date, To and Subject: a header block even without a
- * marker above it. */
+/* From first, then two of Date, To and Subject: a header block even
+ * without a marker above it (Outlook starts its blocks with From). */
 static gboolean
 mf_block_complete(const mf_block_t *b)
 {
 	int n = (b->value[F_DATE] != NULL) + (b->value[F_TO] != NULL) +
 		(b->value[F_SUBJECT] != NULL);
 
-	return b->value[F_FROM] != NULL && n >= 2;
+	return b->first == F_FROM && n >= 2;
 }
 
 /* ------------------------------------------------------------------ */

@@ -447,6 +447,8 @@ static const char *const not_forwards[] = {
 	"Hi,\nFrom: here on, it works.\nTo: be sure, I rebooted.\n",
 	"Thanks\n-- \nJane\nFrom: Acme Sales\n",
 	"Question about From: addresses.\n\nFrom: me\nTo: you\n",
+	/* Fields that only add up across blank lines, not starting with From. */
+	"Subject: printing\n\nFrom: a@b.example\nTo: c@d.example\n\n____________\n",
 	/* Decoration and words that are close to markers. */
 	"Hello\n________________________________\nRegards\n",
 	"----------\nforwarded message text in a sentence\n----------\n",
