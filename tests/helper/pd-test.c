@@ -6,6 +6,7 @@
  *
  *   pd-test visible FILE...   the visible text of each file
  *   pd-test split FILE        visible text, "----- hidden -----", hidden
+ *   pd-test forward FILE      the forwards found in a message, field by field
  */
 #include "autodefs.h"
 #include <stdio.h>
@@ -13,6 +14,8 @@
 #include <glib.h>
 
 #include "mime-text.h"
+#include "mime-forward.h"
+#include "mime.h"
 #include "config.h"
 #include "error.h"
 #include "outbound-transport.h"
@@ -93,6 +96,86 @@ cmd_split(int argc, char **argv)
 	printf("----- flags -----\nquote=%d signature=%d\n", split.has_quote,
 	       split.has_signature);
 	mime_text_split_clear(&split);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* VALUE on one line: backslash, newline and tab escaped; NULL as
+ * "(null)". */
+static void
+print_field(const char *key, const char *value)
+{
+	printf("%s: ", key);
+	if (value == NULL) {
+		puts("(null)");
+		return;
+	}
+	for (const char *p = value; *p != '\0'; p++) {
+		if (*p == '\\')
+			fputs("\\\\", stdout);
+		else if (*p == '\n')
+			fputs("\\n", stdout);
+		else if (*p == '\t')
+			fputs("\\t", stdout);
+		else
+			putchar(*p);
+	}
+	putchar('\n');
+}
+
+/* forward [--text] FILE: "count: N", then for each forward "[N]" and its
+ * fields as "key: value" lines (the format of tests/data/forward/
+ * *.expected). With --text, FILE is a message body, not a message. */
+static int
+cmd_forward(int argc, char **argv)
+{
+	g_autoptr(GPtrArray) fwds = NULL;
+	g_autoptr(GError) error = NULL;
+	g_autofree char *data = NULL;
+	gboolean text = argc == 3 && strcmp(argv[1], "--text") == 0;
+	gsize len = 0;
+
+	if (argc != 2 + text)
+		return 2;
+	if (!read_input(argv[argc - 1], &data, &len))
+		return 1;
+	if (text) {
+		mime_forward_t *f = mime_forward_parse_text(data);
+
+		fwds = g_ptr_array_new_with_free_func((GDestroyNotify)mime_forward_free);
+		if (f != NULL)
+			g_ptr_array_add(fwds, f);
+	} else {
+		g_autoptr(mime_msg_t) msg = mime_parse(data, len, NULL, &error);
+
+		if (msg == NULL) {
+			fprintf(stderr, "pd-test: %s: %s\n", argv[argc - 1], error->message);
+			return 1;
+		}
+		fwds = mime_forward_find(msg);
+	}
+	printf("count: %u\n", fwds->len);
+	for (guint i = 0; i < fwds->len; i++) {
+		mime_forward_t *f = fwds->pdata[i];
+		g_autoptr(GDateTime) dt = f->date != 0 ? g_date_time_new_from_unix_utc(f->date) : NULL;
+		g_autofree char *date = dt != NULL ? g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ")
+						   : g_strdup("0");
+		g_autoptr(GString) refs = g_string_new(NULL);
+
+		for (guint k = 0; k < f->references->len; k++)
+			g_string_append_printf(refs, "%s%s", k > 0 ? " " : "",
+					       (char *)f->references->pdata[k]);
+		printf("[%u]\n", i + 1);
+		print_field("style", f->style);
+		print_field("author_name", f->author_name);
+		print_field("author_address", f->author_address);
+		print_field("date_text", f->date_text);
+		print_field("date", date);
+		print_field("subject", f->subject);
+		print_field("message_id", f->message_id);
+		print_field("references", refs->str);
+		print_field("note", f->note);
+		print_field("body", f->body);
+	}
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -238,6 +321,7 @@ static const struct {
 } cmds[] = {
 	{ "visible", cmd_visible, "visible FILE...  (several: NUL after each)" },
 	{ "split", cmd_split, "split FILE  (visible, hidden, flags)" },
+	{ "forward", cmd_forward, "forward [--text] FILE  (forwards found: count, then [N] and key: value lines)" },
 	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
 	{ "imap-fetch", cmd_imap, "imap-fetch CONFIG ACCOUNT [--done]  (uid and size of each; --done: move or flag)" },
 	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]  (IDLE or poll once: news, timeout or wakeup)" },
