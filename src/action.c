@@ -625,6 +625,47 @@ action_note(action_t *a, store_ticket_t *t, const char *actor, const action_msg_
 }
 
 gboolean
+action_note_store(action_t *a, store_ticket_t *t, const char *author, const char *text,
+		  gboolean notify, char **mid_out, GError **error)
+{
+	g_autofree char *mid = g_strdup_printf("note.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT
+					       ".%08x@postdesk.invalid", t->id, a->now,
+					       g_random_int());
+	g_autofree char *hash = util_sha256_hex(text, strlen(text));
+	store_message_t m = { 0 };
+	action_msg_t am = { 0 };
+
+	m.ticket_id = t->id;
+	m.direction = (char *)"in";
+	m.kind = (char *)"note";
+	m.message_id = mid;
+	m.content_hash = hash;
+	m.from_name = strchr(author, '@') ? NULL : (char *)author;
+	m.from_address = strchr(author, '@') ? (char *)author : NULL;
+	m.subject = t->subject;
+	m.date = m.received = a->now;
+	m.text = m.visible = (char *)text;
+	m.verified = TRUE;
+	m.threaded_by = (char *)"note";
+	m.source = (char *)"note";
+	if (store_message_insert(a->st, &m, error) == 0 ||
+	    !store_message_id_add(a->st, mid, t->id, "in", error) ||
+	    !store_ticket_touch(a->st, t->id, a->now, error))
+		return FALSE;
+	am.message_id = mid;
+	am.from_name = m.from_name;
+	am.from_address = m.from_address;
+	am.subject = t->subject;
+	am.visible = text;
+	if (notify ? !action_note(a, t, author, &am, error)
+		   : !add_event(a, t->id, "note", author, mid, error))
+		return FALSE;
+	if (mid_out != NULL)
+		*mid_out = g_steal_pointer(&mid);
+	return TRUE;
+}
+
+gboolean
 action_relay(action_t *a, store_ticket_t *t, const char *member, const action_msg_t *m,
 	     GError **error)
 {

@@ -79,6 +79,11 @@ gboolean action_away(action_t *a, const char *member, gint64 until, GError **err
  * (stored as kind note); the other members on T are told. */
 gboolean action_note(action_t *a, store_ticket_t *t, const char *actor,
 		     const action_msg_t *m, GError **error);
+/* Store TEXT as an internal note by AUTHOR (an address, or a word such as
+ * "operator") on T, with its event; with NOTIFY the members on T are told
+ * (action_note). *MID (may be NULL) gets the note's Message-ID. */
+gboolean action_note_store(action_t *a, store_ticket_t *t, const char *author,
+			   const char *text, gboolean notify, char **mid, GError **error);
 /* Relay MEMBER's reply M to the customer (requester and copied-in
  * addresses) with the reply template, from the group's address under the
  * member's name; the member takes T if nobody has taken it; the other

@@ -101,34 +101,7 @@ cli_ticket_resolve(cli_t *cli, int argc, char **argv, GError **error)
 static gboolean
 do_note(action_t *a, store_ticket_t *t, const char *note_text, GError **error)
 {
-	g_autofree char *mid = g_strdup_printf("note.%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT
-					       ".%08x@postdesk.invalid", t->id, a->now,
-					       g_random_int());
-	g_autofree char *hash = util_sha256_hex(note_text, strlen(note_text));
-	store_message_t m = { 0 };
-	action_msg_t am = { 0 };
-
-	m.ticket_id = t->id;
-	m.direction = (char *)"in";
-	m.kind = (char *)"note";
-	m.message_id = mid;
-	m.content_hash = hash;
-	m.from_name = (char *)OPERATOR;
-	m.subject = t->subject;
-	m.date = m.received = a->now;
-	m.text = m.visible = (char *)note_text;
-	m.verified = TRUE;
-	m.threaded_by = (char *)"cli";
-	m.source = (char *)"cli";
-	if (store_message_insert(a->st, &m, error) == 0 ||
-	    !store_message_id_add(a->st, mid, t->id, "in", error) ||
-	    !store_ticket_touch(a->st, t->id, a->now, error))
-		return FALSE;
-	am.message_id = mid;
-	am.from_name = OPERATOR;
-	am.subject = t->subject;
-	am.visible = note_text;
-	return action_note(a, t, OPERATOR, &am, error);
+	return action_note_store(a, t, OPERATOR, note_text, TRUE, NULL, error);
 }
 
 gboolean

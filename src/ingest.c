@@ -17,9 +17,11 @@
 #include "filter.h"
 #include "ingest.h"
 #include "log.h"
+#include "mime-forward.h"
 #include "mime-text.h"
 #include "mime.h"
 #include "notice.h"
+#include "template.h"
 #include "thread.h"
 #include "token.h"
 #include "json.h"
@@ -539,12 +541,13 @@ store_msg(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 }
 
 static gint64
-new_ticket(ingest_t *ing, const mime_msg_t *msg, const mime_address_t *requester,
-	   const config_group_t *group, const filter_outcome_t *fo, gint64 linked_to,
-	   gint64 now, GError **error)
+new_ticket(ingest_t *ing, const mime_msg_t *msg, const char *subject_in,
+	   const mime_address_t *requester, const config_group_t *group,
+	   const filter_outcome_t *fo, gint64 linked_to, gint64 now, GError **error)
 {
 	store_ticket_t t = { 0 };
-	g_autofree char *subject = thread_subject_clean(msg->subject, ing->cfg->tag);
+	g_autofree char *subject = thread_subject_clean(subject_in ? subject_in : msg->subject,
+							 ing->cfg->tag);
 	g_autofree char *detail = NULL;
 	const char *at = strrchr(requester->addr, '@');
 	gint64 id;
@@ -720,7 +723,7 @@ out:
 
 /* The ack of a new ticket, threaded on the customer's mail. */
 static gboolean
-send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
+send_ack(ingest_t *ing, GPtrArray *references, gint64 ticket,
 	 const mime_address_t *requester, const char *message_id, GError **error)
 {
 	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
@@ -734,7 +737,7 @@ send_ack(ingest_t *ing, const mime_msg_t *msg, gint64 ticket,
 	m.to_address = requester->addr;
 	m.to_name = requester->name;
 	m.in_reply_to = message_id;
-	m.references = msg->references;
+	m.references = references;
 	m.automatic = TRUE;
 	return notice_send(ing->notice, &m, &queued, error);
 }
@@ -1005,6 +1008,154 @@ after_store(ingest_t *ing, action_t *act, const action_msg_t *am, gint64 ticket,
 	return TRUE;
 }
 
+/* Whether SENDER may forward mail in for someone else: a member, or one
+ * of [gateway] moderators (DESIGN.md: attributed by From; commands on it
+ * run only when the mail is authenticated). */
+static gboolean
+is_forwarder(const config_t *cfg, const char *sender)
+{
+	g_autofree char *a = util_address_normalize(sender);
+
+	return config_member(cfg, sender) != NULL ||
+	       (a != NULL && cfg->moderators != NULL &&
+		g_strv_contains((const char *const *)cfg->moderators, a));
+}
+
+/* The forward to attribute in MSG: the first with an author who is not
+ * the forwarder nor one of our addresses; else the first (unattributed);
+ * NULL when MSG forwards nothing. Borrowed from FORWARDS. */
+static const mime_forward_t *
+pick_forward(const config_t *cfg, GPtrArray *forwards, const char *sender)
+{
+	for (guint i = 0; i < forwards->len; i++) {
+		const mime_forward_t *f = forwards->pdata[i];
+
+		if (f->author_address != NULL && strcmp(f->author_address, sender) != 0 &&
+		    !config_is_own_address(cfg, f->author_address))
+			return f;
+	}
+	return forwards->len > 0 ? forwards->pdata[0] : NULL;
+}
+
+/* The ticket the forwarded message F is on already, 0 if none. */
+static gint64
+forward_ticket(ingest_t *ing, const mime_forward_t *f, GError **error)
+{
+	GError *local = NULL;
+	gint64 t = 0;
+
+	if (f->message_id != NULL)
+		t = store_ticket_by_message_id(ing->st, f->message_id, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return t;
+}
+
+/* A moderator's (or member's) forward: the ticket belongs to the original
+ * author, the forwarder is recorded as such, their words above the
+ * forward become an internal note (its #commands run when the mail is
+ * authenticated), the author gets the ack threaded on the original. */
+static gboolean
+ingest_forward(ingest_t *ing, const mime_msg_t *msg, const mime_forward_t *f,
+	       const char *data, gsize len, const char *hash, const char *sender,
+	       gboolean authed, const config_group_t *group, const filter_outcome_t *fo,
+	       const ingest_opts_t *opts, ingest_result_t *res, GError **error)
+{
+	const config_t *cfg = ing->cfg;
+	const config_member_t *member = config_member(cfg, sender);
+	const char *who = member ? member->address : sender;
+	mime_address_t author = { f->author_name, f->author_address };
+	gboolean attributed = f->author_address != NULL && strcmp(f->author_address, sender) != 0 &&
+			      !config_is_own_address(cfg, f->author_address);
+	action_t act = { cfg, ing->st, opts->quiet ? NULL : ing->notice, util_now() };
+	g_autoptr(store_ticket_t) t = NULL;
+	g_autoptr(template_vars_t) v = template_vars_new();
+	g_auto(command_list_t) cmds = { 0 };
+	g_autofree char *detail = NULL, *note = NULL;
+	action_msg_t am = { 0 };
+	gint64 existing;
+
+	if ((existing = forward_ticket(ing, f, error)) < 0)
+		return FALSE;
+	if (existing > 0) {
+		res->outcome = INGEST_FOLLOWUP;
+		res->ticket = existing;
+	} else {
+		mime_address_t self = { msg->from ? msg->from->name : NULL, (char *)sender };
+
+		res->ticket = new_ticket(ing, msg, f->subject, attributed ? &author : &self, group,
+					 fo, 0, act.now, error);
+		if (res->ticket == 0)
+			return FALSE;
+		res->outcome = INGEST_NEW;
+	}
+	if (!store_participant_add(ing->st, res->ticket, who, msg->from ? msg->from->name : NULL,
+				   "forwarder", act.now, error))
+		return FALSE;
+	res->message = store_msg(ing, msg, data, len, hash, res->message_id, res->ticket,
+				 "forward", f->body, "forward", TRUE, opts, act.now, error);
+	if (res->message == 0 ||
+	    (f->message_id != NULL &&
+	     !store_message_id_add(ing->st, f->message_id, res->ticket, "in", error)))
+		return FALSE;
+	detail = attributed ? g_strdup_printf("forwarded by %s for %s (%s)", who, f->author_address,
+					      f->style)
+			    : g_strdup_printf("forwarded by %s; the original author could not be "
+					      "found (%s)", who, f->style);
+	if (!event_add(cfg, ing->st, res->ticket, act.now, "forward", who, detail, error) ||
+	    (t = store_ticket_get(ing->st, res->ticket, error)) == NULL)
+		return FALSE;
+	/* The forwarder's words, and what could not be done, stay internal. */
+	command_parse(f->note, &cmds);
+	note = attributed ? g_strdup(cmds.rest)
+			  : g_strdup_printf("The original author of this forward could not be "
+					    "found: the ticket is opened for %s.%s%s", who,
+					    *cmds.rest ? "\n\n" : "", cmds.rest);
+	if (*note != '\0' && !action_note_store(&act, t, who, note, FALSE, NULL, error))
+		return FALSE;
+	am.message_id = res->message_id;
+	am.from_name = f->author_name;
+	am.from_address = f->author_address;
+	am.subject = f->subject ? f->subject : msg->subject;
+	am.visible = f->body;
+	am.attachments = msg->attachments;
+	if (existing > 0)
+		return opts->quiet || action_notify_update(&act, t, who, &am, error);
+	if (!opts->quiet && attributed && group->ack_forwarded &&
+	    !send_ack(ing, f->references, res->ticket, &author, f->message_id, error))
+		return FALSE;
+	if (opts->quiet)
+		return TRUE;
+	if (!action_route(&act, t, &am, error))
+		return FALSE;
+	if (authed && (cmds.commands->len > 0 || cmds.errors->len > 0))
+		return member_commands(ing, &act, t, member, &cmds, &am, TRUE, error);
+	/* The forwarder hears what became of it. */
+	template_vars_set(v, "note", attributed
+			  ? (cmds.commands->len > 0
+			     ? "Your forward opened this ticket for its original author. Its "
+			       "commands were not run: only authenticated mail runs commands."
+			     : "Your forward opened this ticket for its original author, who "
+			       "was sent an acknowledgement.")
+			  : "Your forward opened this ticket, but its original author could not "
+			    "be found, so the ticket is yours. Please forward the original as an "
+			    "attachment, or answer the customer directly.");
+	{
+		notice_mail_t n = { 0 };
+		gboolean queued;
+
+		n.template_name = "receipt";
+		n.ticket = t;
+		n.to_address = who;
+		n.to_name = member ? member->name : NULL;
+		n.in_reply_to = res->message_id;
+		n.vars = v;
+		return notice_send(ing->notice, &n, &queued, error);
+	}
+}
+
 /* Everything after parsing, inside the savepoint. */
 static gboolean
 ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
@@ -1087,6 +1238,16 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	}
 	if (group == NULL)
 		group = config_group(cfg, cfg->default_group);
+	/* A forward from a moderator or member opens the ticket for the mail's
+	 * original author; anyone else's forward is their own mail. */
+	if (tr.how == THREAD_NEW && is_forwarder(cfg, sender)) {
+		g_autoptr(GPtrArray) forwards = mime_forward_find(msg);
+		const mime_forward_t *f = pick_forward(cfg, forwards, sender);
+
+		if (f != NULL)
+			return ingest_forward(ing, msg, f, data, len, hash, sender, authed, group,
+					      &fo, opts, res, error);
+	}
 	kind = !authed ? "customer" : has_note(&cmds) ? "note" : "member";
 	if ((opts->list_id != NULL || mime_msg_header(msg, "List-Id") != NULL) &&
 	    g_strcmp0(kind, "customer") == 0)
@@ -1103,7 +1264,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		if (f == THREAD_NEW_LINKED) {
 			if (requester == NULL)
 				requester = msg->from;
-			ticket = new_ticket(ing, msg, requester, group, &fo, t->id, now, error);
+			ticket = new_ticket(ing, msg, NULL, requester, group, &fo, t->id, now, error);
 			if (ticket == 0)
 				return FALSE;
 			res->outcome = INGEST_NEW;
@@ -1129,7 +1290,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				return FALSE;
 		}
 	} else {
-		ticket = new_ticket(ing, msg, requester, group, &fo, 0, now, error);
+		ticket = new_ticket(ing, msg, NULL, requester, group, &fo, 0, now, error);
 		if (ticket == 0)
 			return FALSE;
 		res->outcome = INGEST_NEW;
@@ -1147,7 +1308,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		return FALSE;
 	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic && !fo.noack &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
-	    !send_ack(ing, msg, ticket, requester, res->message_id, error))
+	    !send_ack(ing, msg->references, ticket, requester, res->message_id, error))
 		return FALSE;
 	if (!opts->quiet) {
 		action_t act = { cfg, ing->st, ing->notice, now };
