@@ -1306,7 +1306,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				 automatic ? ", automatic" : "");
 	if (!event_add(ing->cfg, ing->st, ticket, now, "message", sender, detail, error))
 		return FALSE;
-	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !automatic && !fo.noack &&
+	/* List traffic is automatic mail, acknowledged only where the group
+	 * asks for it (ack_lists). */
+	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !fo.noack &&
+	    (!automatic || (group->ack_lists && g_strcmp0(why, "List-Id") == 0)) &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
 	    !send_ack(ing, msg->references, ticket, requester, res->message_id, error))
 		return FALSE;
