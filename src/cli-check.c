@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli-check.c: postdesk check — validate the config (and what it points
- * at) and print every problem as FILE:LINE: message. Exit 78 when any. */
+ * at: the secret files, the templates) and print every problem as
+ * FILE:LINE: message. Exit 78 when any. */
 #include "autodefs.h"
 #include <stdio.h>
 #include "cli.h"
@@ -51,6 +52,24 @@ check_filters(const config_t *cfg, GPtrArray *problems)
 	}
 }
 
+/* Each webhook's secret file: there (postdesk init does not make it),
+ * private and long enough, as [gateway] secret_file must be. */
+static void
+check_webhook_secrets(const config_t *cfg, GPtrArray *problems)
+{
+	for (guint i = 0; i < cfg->webhooks->len; i++) {
+		const config_webhook_t *wh = cfg->webhooks->pdata[i];
+		g_autofree char *section = g_strdup_printf("webhook:%s", wh->name);
+		g_autoptr(GError) err = NULL;
+		g_autoptr(GBytes) secret = util_read_secret(wh->secret_file, &err);
+
+		if (secret == NULL)
+			g_ptr_array_add(problems, g_strdup_printf(
+				"%s:%" G_GINT64_FORMAT ": [%s] secret_file: %s", cfg->path,
+				config_line(cfg, section, "secret_file"), section, err->message));
+	}
+}
+
 gboolean
 cli_check(cli_t *cli, int argc, char **argv, GError **error)
 {
@@ -95,6 +114,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 		}
 		check_templates(cfg, problems);
 		check_filters(cfg, problems);
+		check_webhook_secrets(cfg, problems);
 		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
 			g_ptr_array_add(warnings, g_strdup_printf(
 				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "

@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: MIT
  * cli-run.c: postdesk run [--once] — the daemon: every [imap:NAME]
- * account and the outbound queue (LMTP and the SLA and digest timers
- * join later).
+ * account, LMTP, the outbound queue and webhook deliveries (the SLA and
+ * digest timers join later).
  *
  * One thread per IMAP account, each with its own SQLite connection and
- * ingest pipeline; the main thread sends the outbound queue whenever a
- * worker has committed mail, and at least every 30 seconds. A message is
+ * ingest pipeline; the main thread sends the outbound queue and then the
+ * webhook deliveries whenever a worker has committed mail, and at least
+ * every 30 seconds. The webhook sender (one libcurl handle per webhook)
+ * lives as long as a configuration, so its connections are reused from
+ * pass to pass. A message is
  * taken in one transaction that also records (account, UIDVALIDITY, UID);
  * only after the commit is it moved (or flagged), so a crash in between
  * leaves it in the INBOX, where the next pass recognises it as taken and
@@ -29,6 +32,7 @@
 #include "notice.h"
 #include "outbound.h"
 #include "util.h"
+#include "webhook-send.h"
 #include "banned.h"
 
 #define RUN_FETCH_BATCH 200
@@ -311,20 +315,32 @@ crew_join(crew_t *crew, gboolean stop)
 	return ok;
 }
 
+/* Send the outbound queue, then the webhook deliveries (with HOOKS, made
+ * for CFG); FALSE when either could not be read or marked. */
 static gboolean
-flush(store_t *st, const config_t *cfg)
+flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 {
 	outbound_stats_t stats;
+	webhook_stats_t hs;
 	g_autoptr(GError) error = NULL;
+	g_autoptr(GError) herror = NULL;
+	gboolean ok = TRUE;
 
 	if (!outbound_flush(st, cfg, 0, &stats, &error)) {
 		log_warn("outbound queue: %s", error->message);
-		return FALSE;
-	}
-	if (stats.sent + stats.retried + stats.failed > 0)
+		ok = FALSE;
+	} else if (stats.sent + stats.retried + stats.failed > 0) {
 		log_info("outbound: sent %u, deferred %u, failed %u", stats.sent, stats.retried,
 			 stats.failed);
-	return TRUE;
+	}
+	if (!webhook_flush(hooks, st, 0, &hs, &herror)) {
+		log_warn("webhook deliveries: %s", herror->message);
+		ok = FALSE;
+	} else if (hs.sent + hs.retried + hs.failed > 0) {
+		log_info("webhooks: sent %u, deferred %u, failed %u", hs.sent, hs.retried,
+			 hs.failed);
+	}
+	return ok;
 }
 
 /* The timers of the tickets: offers not answered in time pass on (the
@@ -369,18 +385,20 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
 	gboolean once = FALSE, ok = TRUE;
 	gint64 last_timers;
+	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
 	lmtp_t *lmtp = NULL;
 	struct sigaction sa = { 0 };
 	GOptionEntry entries[] = {
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
-		  "one pass of every job (IMAP accounts, outbound queue), then exit", NULL },
+		  "one pass of every job (IMAP accounts, outbound queue, webhooks), then exit",
+		  NULL },
 		G_OPTION_ENTRY_NULL
 	};
 
 	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
-			       "The daemon: watch the IMAP accounts (IDLE or polling), send the "
-			       "outbound queue.\nSIGTERM stops after the message in hand; SIGHUP "
+			       "The daemon: watch the IMAP accounts (IDLE or polling), take LMTP, "
+			       "send the outbound queue and the webhook deliveries.\nSIGTERM stops after the message in hand; SIGHUP "
 			       "reloads the configuration.",
 			       error))
 		return FALSE;
@@ -402,11 +420,12 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	log_info("run: %u IMAP account%s, outbound via %s%s", cli->cfg->imap->len,
 		 cli->cfg->imap->len == 1 ? "" : "s", cli->cfg->has_smtp ? "SMTP" : "the spool",
 		 once ? " (once)" : "");
+	hooks = webhook_sender_new(cli->cfg);
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
 		ok = timers(cli->st, cli->cfg) && ok;
-		ok = flush(cli->st, cli->cfg) && ok;
+		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
 				    "run --once: some jobs failed (see above)");
@@ -421,7 +440,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	}
 	timers(cli->st, cli->cfg);
 	last_timers = util_now();
-	flush(cli->st, cli->cfg);
+	flush(cli->st, cli->cfg, hooks);
 	while (!got_stop) {
 		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
 				       { .fd = wake_pipe[0], .events = POLLIN } };
@@ -448,8 +467,11 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				crew_join(&crew, TRUE);
 				lmtp_stop(lmtp);
 				lmtp = NULL;
+				/* It borrows the old configuration. */
+				webhook_sender_free(hooks);
 				config_free(cli->cfg);
 				cli->cfg = fresh;
+				hooks = webhook_sender_new(cli->cfg);
 				crew_start(&crew, cli->cfg, FALSE);
 				if (cli->cfg->lmtp_listen != NULL &&
 				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
@@ -461,13 +483,13 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			timers(cli->st, cli->cfg);
 			last_timers = util_now();
 		}
-		flush(cli->st, cli->cfg);
+		flush(cli->st, cli->cfg, hooks);
 	}
 	log_info("run: stopping");
 	lmtp_stop(lmtp);
 	/* The workers poll their crew's pipe; tell them too. */
 	ok = crew_join(&crew, TRUE);
-	flush(cli->st, cli->cfg);
+	flush(cli->st, cli->cfg, hooks);
 	log_info("run: stopped");
 	return TRUE;
 }

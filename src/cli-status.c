@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli-status.c: postdesk status [--json] — per IMAP account the last UID
- * taken, last contact and last error; the queue and the quarantine. */
+ * taken, last contact and last error; the queue, the webhook deliveries
+ * and the quarantine. */
 #include "autodefs.h"
 #include <stdio.h>
 #include "action.h"
@@ -17,6 +18,7 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	g_autoptr(GPtrArray) held = NULL;
 	const char *states[] = { "queued", "sending", "failed", "sent" };
 	gint64 counts[G_N_ELEMENTS(states)];
+	gint64 hooks[G_N_ELEMENTS(states)];
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "one JSON object", NULL },
 		G_OPTION_ENTRY_NULL
@@ -32,7 +34,8 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	if (held == NULL)
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
-		if ((counts[i] = store_outbound_count(cli->st, states[i], error)) < 0)
+		if ((counts[i] = store_outbound_count(cli->st, states[i], error)) < 0 ||
+		    (hooks[i] = store_webhook_count(cli->st, states[i], error)) < 0)
 			return FALSE;
 	if (as_json) {
 		g_autoptr(GString) out = g_string_new(NULL);
@@ -69,13 +72,15 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 			json_end_object(j);
 		}
 		json_end_array(j);
-		json_key(j, "queue");
-		json_begin_object(j);
-		for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
-			json_key(j, states[i]);
-			json_int(j, counts[i]);
+		for (int q = 0; q < 2; q++) {
+			json_key(j, q == 0 ? "queue" : "webhooks");
+			json_begin_object(j);
+			for (gsize i = 0; i < G_N_ELEMENTS(states); i++) {
+				json_key(j, states[i]);
+				json_int(j, q == 0 ? counts[i] : hooks[i]);
+			}
+			json_end_object(j);
 		}
-		json_end_object(j);
 		json_key(j, "quarantine_held");
 		json_int(j, held->len);
 		json_key(j, "groups");
@@ -119,9 +124,13 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 		       s && s->last_error ? "  error: " : "",
 		       s && s->last_error ? s->last_error : "");
 	}
-	printf("queue: %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT " sending, %"
-	       G_GINT64_FORMAT " failed, %" G_GINT64_FORMAT " sent\n",
-	       counts[0], counts[1], counts[2], counts[3]);
+	for (int q = 0; q < 2; q++) {
+		const gint64 *n = q == 0 ? counts : hooks;
+
+		printf("%s: %" G_GINT64_FORMAT " queued, %" G_GINT64_FORMAT " sending, %"
+		       G_GINT64_FORMAT " failed, %" G_GINT64_FORMAT " sent\n",
+		       q == 0 ? "queue" : "webhooks", n[0], n[1], n[2], n[3]);
+	}
 	printf("quarantine: %u held\n", held->len);
 	for (guint i = 0; i < cli->cfg->groups->len; i++) {
 		const config_group_t *g = cli->cfg->groups->pdata[i];

@@ -9,45 +9,9 @@
 #include "cli.h"
 #include "error.h"
 #include "json.h"
+#include "ticket-json.h"
 #include "util.h"
 #include "banned.h"
-
-static void
-json_address(json_t *j, const char *name, const char *address)
-{
-	json_begin_object(j);
-	json_key(j, "name");
-	json_string(j, name);
-	json_key(j, "address");
-	json_string(j, address);
-	json_end_object(j);
-}
-
-/* The summary fields every ticket JSON carries. */
-static void
-json_ticket_summary(json_t *j, const store_ticket_t *t)
-{
-	json_key(j, "id");
-	json_int(j, t->id);
-	json_key(j, "subject");
-	json_string(j, t->subject);
-	json_key(j, "state");
-	json_string(j, t->state);
-	json_key(j, "group");
-	json_string(j, t->group);
-	json_key(j, "priority");
-	json_string(j, t->priority);
-	json_key(j, "tier");
-	json_int(j, t->tier);
-	json_key(j, "requester");
-	json_address(j, t->requester_name, t->requester_address);
-	json_key(j, "owner");
-	json_string(j, t->owner);
-	json_key(j, "created");
-	json_time(j, t->created);
-	json_key(j, "updated");
-	json_time(j, t->updated);
-}
 
 static gboolean
 print_json(GString *out)
@@ -66,7 +30,7 @@ ticket_list_print(GPtrArray *tickets, gboolean as_json)
 		json_begin_array(j);
 		for (guint i = 0; i < tickets->len; i++) {
 			json_begin_object(j);
-			json_ticket_summary(j, tickets->pdata[i]);
+			ticket_json_summary(j, tickets->pdata[i]);
 			json_end_object(j);
 		}
 		json_end_array(j);
@@ -142,7 +106,7 @@ json_ticket_full(json_t *j, store_t *st, const store_ticket_t *t, GPtrArray *par
 		 GPtrArray *msgs, GPtrArray *events)
 {
 	json_begin_object(j);
-	json_ticket_summary(j, t);
+	ticket_json_summary(j, t);
 	json_key(j, "participants");
 	json_begin_array(j);
 	for (guint i = 0; i < parts->len; i++) {
@@ -206,7 +170,7 @@ json_ticket_full(json_t *j, store_t *st, const store_ticket_t *t, GPtrArray *par
 		json_key(j, "kind");
 		json_string(j, m->kind);
 		json_key(j, "from");
-		json_address(j, m->from_name, m->from_address);
+		ticket_json_address(j, m->from_name, m->from_address);
 		json_key(j, "subject");
 		json_string(j, m->subject);
 		json_key(j, "date");

@@ -50,6 +50,8 @@ static const struct {
 	  "accounts, last UIDs, errors, queue depth" },
 	{ "queue", NULL, CLI_NET | CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
 	  "show, flush or retry the outbound queue" },
+	{ "webhook", NULL, CLI_NET | CLI_NEEDS_CONFIG,
+	  "test a webhook, list and retry its deliveries" },
 	{ "digest", cli_unavailable, 0, "send (or print) digests now" },
 	{ "filter", cli_filter, CLI_NEEDS_CONFIG, "which filter rules match a message" },
 	{ "report", cli_unavailable, 0, "per member contributions" },
@@ -79,7 +81,8 @@ cli_usage(FILE *out)
 		"Options:\n"
 		"  -c, --config=FILE   config file (else $POSTDESK_CONF, ./postdesk.conf,\n"
 		"                      " SYSCONFDIR "/postdesk.conf)\n"
-		"  --debug=AREAS       debug log for areas (all, imap, ingest, notice, outbound)\n"
+		"  --debug=AREAS       debug log for areas (all, imap, ingest, notice, outbound,\n"
+		"                      webhook)\n"
 		"  -h, --help          this help\n"
 		"  -V, --version       the version\n"
 		"\n"

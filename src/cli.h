@@ -76,4 +76,13 @@ gboolean cli_run(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_status(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_queue(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_backup(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_webhook(cli_t *cli, int argc, char **argv, GError **error);
+
+/* What postdesk queue and postdesk webhook share (cli-queue.c), for the
+ * outbound mail or (WEBHOOKS) the webhook deliveries: list them, sent
+ * ones only with ALL, a line each or (AS_JSON) a JSON array on stdout;
+ * and make failed ID (ARG, or "all") due again, saying how many. */
+gboolean cli_queue_list(cli_t *cli, gboolean webhooks, gboolean all, gboolean as_json,
+			GError **error);
+gboolean cli_queue_retry(cli_t *cli, const char *arg, gboolean webhooks, GError **error);
 #endif

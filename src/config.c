@@ -17,6 +17,7 @@
 #include "config.h"
 #include "error.h"
 #include "util.h"
+#include "webhook.h"
 #include "banned.h"
 
 typedef enum {
@@ -35,7 +36,9 @@ typedef enum {
 	K_URL,       /* scheme://... */
 } key_type_t;
 
-typedef enum { S_GATEWAY, S_SMTP, S_LIMITS, S_LMTP, S_GROUP, S_MEMBER, S_IMAP, S_PLAN, S_ORG } section_t;
+typedef enum {
+	S_GATEWAY, S_SMTP, S_LIMITS, S_LMTP, S_GROUP, S_MEMBER, S_IMAP, S_PLAN, S_ORG, S_WEBHOOK
+} section_t;
 
 typedef struct {
 	section_t section;
@@ -54,6 +57,7 @@ typedef struct {
 #define IM(f) offsetof(config_imap_t, f)
 #define PL(f) offsetof(config_plan_t, f)
 #define OR(f) offsetof(config_org_t, f)
+#define WH(f) offsetof(config_webhook_t, f)
 
 static const key_spec_t KEYS[] = {
 	{ S_GATEWAY, "database", K_PATH, FALSE, "var/postdesk.db", G(database), 0, 0, NULL },
@@ -131,6 +135,14 @@ static const key_spec_t KEYS[] = {
 
 	{ S_ORG, "name", K_STRING, FALSE, NULL, OR(name), 0, 0, NULL },
 	{ S_ORG, "plan", K_STRING, TRUE, NULL, OR(plan), 0, 0, NULL },
+
+	{ S_WEBHOOK, "url", K_URL, TRUE, NULL, WH(url), 0, 0, "https|http" },
+	{ S_WEBHOOK, "events", K_LIST, TRUE, NULL, WH(events), 0, 0, NULL },
+	{ S_WEBHOOK, "groups", K_LIST, FALSE, NULL, WH(groups), 0, 0, NULL },
+	{ S_WEBHOOK, "secret_file", K_PATH, TRUE, NULL, WH(secret_file), 0, 0, NULL },
+	{ S_WEBHOOK, "timeout", K_DURATION, FALSE, "10s", WH(timeout), 0, 0, NULL },
+	{ S_WEBHOOK, "tls", K_ENUM, FALSE, "verify", WH(tls), 0, 0, "verify|none" },
+	{ S_WEBHOOK, "max_age", K_DURATION, FALSE, "3d", WH(max_age), 0, 0, NULL },
 };
 
 static const struct {
@@ -143,6 +155,7 @@ static const struct {
 	{ "group:", S_GROUP, TRUE },
 	{ "member:", S_MEMBER, TRUE },   { "imap:", S_IMAP, TRUE },
 	{ "plan:", S_PLAN, TRUE },       { "org:", S_ORG, TRUE },
+	{ "webhook:", S_WEBHOOK, TRUE },
 };
 
 /* What loading one file needs: where things are and what went wrong. */
@@ -550,6 +563,18 @@ config_org_free(config_org_t *o)
 	g_free(o);
 }
 
+static void
+config_webhook_free(config_webhook_t *w)
+{
+	g_free(w->name);
+	g_free(w->url);
+	g_strfreev(w->events);
+	g_strfreev(w->groups);
+	g_free(w->secret_file);
+	g_free(w->tls);
+	g_free(w);
+}
+
 void
 config_free(config_t *cfg)
 {
@@ -583,6 +608,7 @@ config_free(config_t *cfg)
 	g_ptr_array_unref(cfg->imap);
 	g_ptr_array_unref(cfg->plans);
 	g_ptr_array_unref(cfg->orgs);
+	g_ptr_array_unref(cfg->webhooks);
 	g_free(cfg);
 }
 
@@ -597,6 +623,7 @@ config_new(const char *path)
 	cfg->imap = g_ptr_array_new_with_free_func((GDestroyNotify)config_imap_free);
 	cfg->plans = g_ptr_array_new_with_free_func((GDestroyNotify)config_plan_free);
 	cfg->orgs = g_ptr_array_new_with_free_func((GDestroyNotify)config_org_free);
+	cfg->webhooks = g_ptr_array_new_with_free_func((GDestroyNotify)config_webhook_free);
 	return cfg;
 }
 
@@ -618,6 +645,17 @@ config_collect_own(config_t *cfg)
 	cfg->own_addresses = (char **)g_ptr_array_free(own, FALSE);
 }
 
+/* The element of ARR named NAME; the structs of named sections start
+ * with their char *name. */
+static gpointer
+find_named(GPtrArray *arr, const char *name)
+{
+	for (guint i = 0; name != NULL && i < arr->len; i++)
+		if (strcmp(*(char **)arr->pdata[i], name) == 0)
+			return arr->pdata[i];
+	return NULL;
+}
+
 /* TRUE when URL's host is a loopback address or "localhost": the only
  * place where plain text (tls = none) is allowed. */
 static gboolean
@@ -635,10 +673,54 @@ url_is_loopback(const char *url)
 	return addr != NULL && g_inet_address_get_is_loopback(addr);
 }
 
+/* A webhook's URL, TLS, events, groups and bounds. */
+static void
+loader_check_webhook(loader_t *ld, const config_t *cfg, const config_webhook_t *w)
+{
+	g_autofree char *grp = g_strdup_printf("webhook:%s", w->name);
+	g_autoptr(GUri) uri = w->url ? g_uri_parse(w->url, G_URI_FLAGS_NONE, NULL) : NULL;
+	gboolean plain = uri != NULL && g_ascii_strcasecmp(g_uri_get_scheme(uri), "http") == 0;
+
+	if (uri != NULL && g_uri_get_userinfo(uri) != NULL)
+		/* It would show in logs and in "postdesk check" output. */
+		loader_problem(ld, ld->errors, grp, "url",
+			       "must not hold a user or password (a token in the path "
+			       "or query is fine)");
+	if (uri != NULL && (g_uri_get_host(uri) == NULL || *g_uri_get_host(uri) == '\0'))
+		loader_problem(ld, ld->errors, grp, "url", "has no host");
+	if (plain && g_strcmp0(w->tls, "none") != 0)
+		loader_problem(ld, ld->errors, grp, "url",
+			       "http:// sends events in clear text: use https://, or "
+			       "tls = none for a loopback receiver");
+	else if (g_strcmp0(w->tls, "none") == 0 && uri != NULL && !plain)
+		loader_problem(ld, ld->errors, grp, "tls", "\"none\" contradicts an https:// URL");
+	else if (g_strcmp0(w->tls, "none") == 0 && w->url != NULL && !url_is_loopback(w->url))
+		loader_problem(ld, ld->errors, grp, "tls",
+			       "\"none\" is only allowed for a loopback receiver");
+	if (w->events != NULL && w->events[0] == NULL)
+		loader_problem(ld, ld->errors, grp, "events",
+			       "names no event kind (or \"*\" for all)");
+	for (char **e = w->events; e != NULL && *e != NULL; e++)
+		if (strcmp(*e, "*") != 0 && !webhook_kind_known(*e)) {
+			g_autofree char *known = g_strjoinv(", ", (char **)webhook_kinds());
+
+			loader_problem(ld, ld->errors, grp, "events",
+				       "unknown event kind \"%s\" (known: %s, or *)", *e, known);
+		}
+	for (char **g = w->groups; g != NULL && *g != NULL; g++)
+		if (config_group(cfg, *g) == NULL)
+			loader_problem(ld, ld->errors, grp, "groups", "no [group:%s] section", *g);
+	if (w->timeout < 1 || w->timeout > 600)
+		loader_problem(ld, ld->errors, grp, "timeout",
+			       "must be from 1s to 10m");
+}
+
 /* Cross-section checks: names that must refer to something. */
 static void
 loader_check_references(loader_t *ld, config_t *cfg)
 {
+	for (guint i = 0; i < cfg->webhooks->len; i++)
+		loader_check_webhook(ld, cfg, cfg->webhooks->pdata[i]);
 	for (guint i = 0; i < cfg->members->len; i++) {
 		config_member_t *m = cfg->members->pdata[i];
 		g_autofree char *grp = g_strdup_printf("member:%s", m->address);
@@ -659,11 +741,8 @@ loader_check_references(loader_t *ld, config_t *cfg)
 	for (guint i = 0; i < cfg->orgs->len; i++) {
 		config_org_t *o = cfg->orgs->pdata[i];
 		g_autofree char *grp = g_strdup_printf("org:%s", o->domain);
-		gboolean found = FALSE;
 
-		for (guint j = 0; j < cfg->plans->len && !found; j++)
-			found = g_strcmp0(((config_plan_t *)cfg->plans->pdata[j])->name, o->plan) == 0;
-		if (o->plan != NULL && !found)
+		if (o->plan != NULL && find_named(cfg->plans, o->plan) == NULL)
 			loader_problem(ld, ld->errors, grp, "plan",
 				       "no [plan:%s] section", o->plan);
 	}
@@ -760,7 +839,7 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 			loader_problem(&ld, errors, *g, NULL,
 				       "unknown section (known: [gateway], [smtp], [limits], [lmtp], "
 				       "[group:NAME], [member:ADDRESS], [imap:NAME], "
-				       "[plan:NAME], [org:DOMAIN])");
+				       "[plan:NAME], [org:DOMAIN], [webhook:NAME])");
 			continue;
 		}
 		if (name != NULL && *name == '\0') {
@@ -839,6 +918,17 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 			loader_read_section(&ld, *g, S_ORG, o);
 			break;
 		}
+		case S_WEBHOOK: {
+			config_webhook_t *w = g_new0(config_webhook_t, 1);
+
+			w->name = g_strdup(name);
+			w->line = line;
+			g_ptr_array_add(cfg->webhooks, w);
+			loader_read_section(&ld, *g, S_WEBHOOK, w);
+			if (w->groups == NULL)
+				w->groups = g_new0(char *, 1);
+			break;
+		}
 		}
 	}
 	/* Sections that may be left out still give their defaults. */
@@ -876,6 +966,20 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 	return g_steal_pointer(&cfg);
 }
 
+char **
+config_key_names(void)
+{
+	char **out = g_new0(char *, G_N_ELEMENTS(KEYS) + 1);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(KEYS); i++)
+		for (gsize s = 0; s < G_N_ELEMENTS(SECTIONS); s++)
+			if (SECTIONS[s].section == KEYS[i].section) {
+				out[i] = g_strdup_printf("%s %s", SECTIONS[s].prefix, KEYS[i].key);
+				break;
+			}
+	return out;
+}
+
 char *
 config_find(const char *option)
 {
@@ -893,13 +997,7 @@ config_find(const char *option)
 const config_group_t *
 config_group(const config_t *cfg, const char *name)
 {
-	for (guint i = 0; name != NULL && i < cfg->groups->len; i++) {
-		config_group_t *g = cfg->groups->pdata[i];
-
-		if (strcmp(g->name, name) == 0)
-			return g;
-	}
-	return NULL;
+	return find_named(cfg->groups, name);
 }
 
 const config_group_t *
@@ -957,16 +1055,16 @@ config_member_in_group(const config_member_t *m, const char *group)
 	       g_strv_contains((const char *const *)m->groups, group);
 }
 
+const config_webhook_t *
+config_webhook(const config_t *cfg, const char *name)
+{
+	return find_named(cfg->webhooks, name);
+}
+
 const config_imap_t *
 config_imap(const config_t *cfg, const char *name)
 {
-	for (guint i = 0; name != NULL && i < cfg->imap->len; i++) {
-		config_imap_t *a = cfg->imap->pdata[i];
-
-		if (strcmp(a->name, name) == 0)
-			return a;
-	}
-	return NULL;
+	return find_named(cfg->imap, name);
 }
 
 gboolean

@@ -68,6 +68,18 @@ typedef struct {
 	gint64 line;
 } config_org_t;
 
+typedef struct {
+	char *name;           /* [webhook:NAME] */
+	char *url;            /* http:// (loopback, tls = none) or https:// */
+	char **events;        /* event kinds, or "*" */
+	char **groups;        /* only tickets of these groups; empty: all */
+	char *secret_file;    /* HMAC key of the signature */
+	gint64 timeout;       /* seconds for one request, connecting included */
+	char *tls;            /* verify | none */
+	gint64 max_age;       /* a delivery failing this long after its event is given up */
+	gint64 line;
+} config_webhook_t;
+
 typedef struct config {
 	char *path;           /* the file it was read from */
 	/* [gateway] */
@@ -112,6 +124,7 @@ typedef struct config {
 	GPtrArray *imap;      /* config_imap_t* */
 	GPtrArray *plans;     /* config_plan_t* */
 	GPtrArray *orgs;      /* config_org_t* */
+	GPtrArray *webhooks;  /* config_webhook_t*, file order */
 	char **own_addresses; /* support + group addresses, normalised */
 	GHashTable *lines;    /* "section\nkey" and "section" -> line */
 } config_t;
@@ -127,6 +140,12 @@ config_t *config_load(const char *path, GPtrArray *warnings, GError **error);
 void config_free(config_t *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(config_t, config_free)
 
+/* Every key config_load() reads, "SECTION KEY" a string, named sections
+ * by their prefix ("gateway database", "group: tier"), in the order of
+ * the table; for the test that holds postdesk.conf(5) to it. New
+ * NULL-terminated array, free with g_strfreev(). */
+char **config_key_names(void);
+
 /* The line of KEY in SECTION (KEY NULL: the section header), 0 if unset. */
 gint64 config_line(const config_t *cfg, const char *section, const char *key);
 
@@ -141,6 +160,7 @@ const config_member_t *config_member(const config_t *cfg, const char *addr);
  * it lists none. */
 gboolean config_member_in_group(const config_member_t *m, const char *group);
 const config_imap_t *config_imap(const config_t *cfg, const char *name);
+const config_webhook_t *config_webhook(const config_t *cfg, const char *name);
 /* TRUE when ADDR is the support address or a group address. */
 gboolean config_is_own_address(const config_t *cfg, const char *addr);
 /* NULL-terminated list of the support and group addresses (borrowed). */

@@ -2,10 +2,7 @@
  * outbound-flush.c: sending the queue (see outbound.h). Apart from
  * outbound.c because only postdesk-net sends: the lean binary queues. */
 #include "autodefs.h"
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 #include "error.h"
 #include "log.h"
@@ -140,28 +137,6 @@ flush_chunk(store_t *st, flush_t *f, GPtrArray *chunk, gboolean recover,
 	return store_commit(st, error);
 }
 
-/* One flusher at a time: while we hold this lock, a row still marked
- * "sending" was left by a process that died, so sending it again is the
- * "at most once more" of outbound.h and never a race with a live sender.
- * Returns the locked fd, -1 when another flusher runs (*ERROR unset) or
- * on error (*ERROR set). */
-static int
-flush_lock(const config_t *cfg, GError **error)
-{
-	g_autofree char *path = g_build_filename(cfg->spool, "outbound.lock", NULL);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-
-	if (fd < 0) {
-		g_set_error(error, PD_ERROR, PD_ERROR_TEMP, "%s: %s", path, g_strerror(errno));
-		return -1;
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Mail still "sending" was in flight when a flusher died (we hold the
  * lock, so none is running): the server may or may not have it. Each is
  * resent once, alone, marked in doubt; one found in doubt again was
@@ -207,13 +182,18 @@ outbound_flush(store_t *st, const config_t *cfg, guint limit, outbound_stats_t *
 	       GError **error)
 {
 	flush_t f = { .cfg = cfg, .tr = outbound_transport_for(cfg) };
+	g_autofree char *lock_path = g_build_filename(cfg->spool, "outbound.lock", NULL);
 	gboolean ok = TRUE;
 	guint done = 0;
 	GError *local = NULL;
 	int lock;
 
 	memset(stats, 0, sizeof *stats);
-	lock = flush_lock(cfg, &local);
+	/* One flusher at a time: while we hold this lock, a row still marked
+	 * "sending" was left by a process that died, so sending it again is
+	 * the "at most once more" of outbound.h and never a race with a live
+	 * sender. */
+	lock = util_lock_file(lock_path, &local);
 	if (lock < 0) {
 		if (local == NULL) {
 			log_debug("outbound", "another process is flushing the queue");

@@ -193,6 +193,29 @@ static const char *const STORE_MIGRATIONS[] = {
 	"CREATE INDEX offers_pending ON offers(state, at);"
 	"ALTER TABLE tickets ADD COLUMN merged_into INTEGER REFERENCES tickets(id);"
 	"CREATE INDEX tickets_owner ON tickets(owner, state);",
+
+	/* 4: webhook deliveries, the outbound queue's twin for HTTP: one row
+	 * per event and matching [webhook:NAME], written in the event's
+	 * transaction. The body is fixed then (the ticket as it was);
+	 * delivery_id is what receivers deduplicate on, the same in every
+	 * attempt. status is the last HTTP status (NULL: no answer). */
+	"CREATE TABLE webhook_deliveries ("
+	"  id INTEGER PRIMARY KEY,"
+	"  webhook TEXT NOT NULL,"
+	"  delivery_id TEXT NOT NULL UNIQUE,"
+	"  ticket_id INTEGER REFERENCES tickets(id),"
+	"  kind TEXT NOT NULL,"
+	"  body BLOB NOT NULL,"
+	"  state TEXT NOT NULL DEFAULT 'queued'"
+	"    CHECK (state IN ('queued','sending','sent','failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  created INTEGER NOT NULL,"
+	"  next_attempt INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  status INTEGER,"
+	"  last_error TEXT,"
+	"  in_doubt INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt);",
 };
 
 #endif

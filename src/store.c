@@ -1111,6 +1111,86 @@ store_auto_reply_add(store_t *st, const char *address, gint64 at, GError **error
 			  "si", address, at);
 }
 
+/* Queues: the outbound mail and the webhook deliveries. Both tables
+ * keep state (queued, sending, sent, failed), attempts, next_attempt and
+ * in_doubt alike, so every statement but those on the rows' own columns is
+ * the same for both, made from one template per table. */
+
+typedef struct {
+	const char *due;      /* ?1 now, ?2 include_sending, ?3 limit */
+	const char *list;     /* ?1 state or NULL */
+	const char *doubt;    /* ?1 id */
+	const char *requeue;  /* ?1 now, ?2 id or 0 */
+	const char *count;    /* ?1 state or NULL */
+	gpointer (*from_row)(sqlite3_stmt *);
+	GDestroyNotify free_fn;
+} queue_sql_t;
+
+#define QUEUE_SQL(table, columns, from_row, free_fn) { \
+	"SELECT " columns " FROM " table " WHERE (NOT ?2 AND state = 'queued' " \
+	"AND next_attempt <= ?1) OR (?2 AND state = 'sending') ORDER BY id LIMIT ?3", \
+	"SELECT " columns " FROM " table " WHERE ?1 IS NULL OR state = ?1 ORDER BY id", \
+	"UPDATE " table " SET in_doubt = 1 WHERE id = ?", \
+	"UPDATE " table " SET state = 'queued', next_attempt = ?1, attempts = 0, " \
+	"in_doubt = 0 WHERE state = 'failed' AND (?2 = 0 OR id = ?2)", \
+	"SELECT count(*) FROM " table " WHERE ?1 IS NULL OR state = ?1", \
+	(gpointer (*)(sqlite3_stmt *))from_row, (GDestroyNotify)free_fn }
+
+/* Both tables end their column lists with these (QUEUE_COLUMNS), read
+ * from column FIRST on into a row's fields. */
+#define QUEUE_COLUMNS "state, attempts, created, next_attempt, sent_at, last_error, in_doubt"
+
+static void
+queue_from_row(sqlite3_stmt *s, int first, char **state, gint64 *attempts, gint64 *created,
+	       gint64 *next_attempt, gint64 *sent_at, char **last_error, gboolean *in_doubt)
+{
+	*state = col_text(s, first);
+	*attempts = sqlite3_column_int64(s, first + 1);
+	*created = sqlite3_column_int64(s, first + 2);
+	*next_attempt = sqlite3_column_int64(s, first + 3);
+	*sent_at = sqlite3_column_int64(s, first + 4);
+	*last_error = col_text(s, first + 5);
+	*in_doubt = sqlite3_column_int(s, first + 6) != 0;
+}
+
+static GPtrArray *
+queue_due(store_t *st, const queue_sql_t *q, gint64 now, gboolean include_sending,
+	  guint limit, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, q->due, error, "iii", now, (gint64)include_sending,
+				      (gint64)limit);
+
+	return store_collect(st, s, q->from_row, q->free_fn, error);
+}
+
+static GPtrArray *
+queue_list(store_t *st, const queue_sql_t *q, const char *state, GError **error)
+{
+	return store_collect(st, store_query(st, q->list, error, "s", state), q->from_row,
+			     q->free_fn, error);
+}
+
+static gint64
+queue_requeue(store_t *st, const queue_sql_t *q, gint64 id, gint64 now, GError **error)
+{
+	if (!store_exec(st, q->requeue, error, "ii", now, id))
+		return -1;
+	return sqlite3_changes(st->db);
+}
+
+static gint64
+queue_count(store_t *st, const queue_sql_t *q, const char *state, GError **error)
+{
+	GError *local = NULL;
+	gint64 n = store_scalar(st, store_query(st, q->count, &local, "s", state), 0, &local);
+
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return n;
+}
+
 /* Outbound queue */
 
 void
@@ -1142,8 +1222,7 @@ store_outbound_add(store_t *st, const store_outbound_t *o, GError **error)
 }
 
 #define OUTBOUND_COLUMNS \
-	"id, ticket_id, message_id, template, mail_from, rcpt, bytes, state, " \
-	"attempts, created, next_attempt, sent_at, last_error, in_doubt FROM outbound"
+	"id, ticket_id, message_id, template, mail_from, rcpt, bytes, " QUEUE_COLUMNS
 
 static store_outbound_t *
 outbound_from_row(sqlite3_stmt *s)
@@ -1157,40 +1236,25 @@ outbound_from_row(sqlite3_stmt *s)
 	o->mail_from = col_text(s, 4);
 	o->rcpt = col_text(s, 5);
 	o->bytes = g_bytes_new(sqlite3_column_blob(s, 6), (gsize)sqlite3_column_bytes(s, 6));
-	o->state = col_text(s, 7);
-	o->attempts = sqlite3_column_int64(s, 8);
-	o->created = sqlite3_column_int64(s, 9);
-	o->next_attempt = sqlite3_column_int64(s, 10);
-	o->sent_at = sqlite3_column_int64(s, 11);
-	o->last_error = col_text(s, 12);
-	o->in_doubt = sqlite3_column_int(s, 13) != 0;
+	queue_from_row(s, 7, &o->state, &o->attempts, &o->created, &o->next_attempt,
+		       &o->sent_at, &o->last_error, &o->in_doubt);
 	return o;
 }
+
+static const queue_sql_t OUTBOUND_SQL =
+	QUEUE_SQL("outbound", OUTBOUND_COLUMNS, outbound_from_row, store_outbound_free);
 
 GPtrArray *
 store_outbound_due(store_t *st, gint64 now, gboolean include_sending, guint limit,
 		   GError **error)
 {
-	sqlite3_stmt *s = store_query(st,
-				      "SELECT " OUTBOUND_COLUMNS " WHERE (NOT ?2 AND state = 'queued' "
-				      "AND next_attempt <= ?1) OR (?2 AND state = 'sending') "
-				      "ORDER BY id LIMIT ?3",
-				      error, "iii", now, (gint64)include_sending, (gint64)limit);
-
-	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
-			     (GDestroyNotify)store_outbound_free, error);
+	return queue_due(st, &OUTBOUND_SQL, now, include_sending, limit, error);
 }
 
 GPtrArray *
 store_outbound_list(store_t *st, const char *state, GError **error)
 {
-	sqlite3_stmt *s = store_query(st,
-				      "SELECT " OUTBOUND_COLUMNS
-				      " WHERE ?1 IS NULL OR state = ?1 ORDER BY id",
-				      error, "s", state);
-
-	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
-			     (GDestroyNotify)store_outbound_free, error);
+	return queue_list(st, &OUTBOUND_SQL, state, error);
 }
 
 gboolean
@@ -1208,29 +1272,20 @@ store_outbound_mark(store_t *st, gint64 id, const char *state, gint64 attempts,
 gint64
 store_outbound_count(store_t *st, const char *state, GError **error)
 {
-	return store_scalar(st, store_query(st,
-					    "SELECT count(*) FROM outbound "
-					    "WHERE ?1 IS NULL OR state = ?1",
-					    error, "s", state),
-			    0, error);
+	return queue_count(st, &OUTBOUND_SQL, state, error);
 }
 
 gint64
 store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error)
 {
-	if (!store_exec(st,
-			"UPDATE outbound SET state = 'queued', next_attempt = ?, attempts = 0, "
-			"in_doubt = 0 "
-			"WHERE state = 'failed' AND (?2 = 0 OR id = ?2)",
-			error, "ii", now, id))
-		return -1;
-	return sqlite3_changes(st->db);
+	return queue_requeue(st, &OUTBOUND_SQL, id, now, error);
 }
 
 store_outbound_t *
 store_outbound_by_message_id(store_t *st, const char *message_id, GError **error)
 {
-	sqlite3_stmt *s = store_query(st, "SELECT " OUTBOUND_COLUMNS " WHERE message_id = ?",
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " OUTBOUND_COLUMNS " FROM outbound WHERE message_id = ?",
 				      error, "s", message_id);
 
 	return store_first(st, s, (gpointer (*)(sqlite3_stmt *))outbound_from_row,
@@ -1240,7 +1295,102 @@ store_outbound_by_message_id(store_t *st, const char *message_id, GError **error
 gboolean
 store_outbound_set_doubt(store_t *st, gint64 id, GError **error)
 {
-	return store_exec(st, "UPDATE outbound SET in_doubt = 1 WHERE id = ?", error, "i", id);
+	return store_exec(st, OUTBOUND_SQL.doubt, error, "i", id);
+}
+
+/* Webhook deliveries */
+
+void
+store_webhook_free(store_webhook_t *w)
+{
+	if (w == NULL)
+		return;
+	g_free(w->webhook);
+	g_free(w->delivery_id);
+	g_free(w->kind);
+	if (w->body != NULL)
+		g_bytes_unref(w->body);
+	g_free(w->state);
+	g_free(w->last_error);
+	g_free(w);
+}
+
+gint64
+store_webhook_add(store_t *st, const store_webhook_t *w, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO webhook_deliveries (webhook, delivery_id, ticket_id, kind, "
+			"body, created, next_attempt) VALUES (?,?,?,?,?,?,?)",
+			error, "sszsbii", w->webhook, w->delivery_id, w->ticket_id, w->kind,
+			w->body, w->created, w->created))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+#define WEBHOOK_COLUMNS \
+	"id, webhook, delivery_id, ticket_id, kind, body, status, " QUEUE_COLUMNS
+
+static store_webhook_t *
+webhook_from_row(sqlite3_stmt *s)
+{
+	store_webhook_t *w = g_new0(store_webhook_t, 1);
+
+	w->id = sqlite3_column_int64(s, 0);
+	w->webhook = col_text(s, 1);
+	w->delivery_id = col_text(s, 2);
+	w->ticket_id = sqlite3_column_int64(s, 3);
+	w->kind = col_text(s, 4);
+	w->body = g_bytes_new(sqlite3_column_blob(s, 5), (gsize)sqlite3_column_bytes(s, 5));
+	w->status = sqlite3_column_int64(s, 6);
+	queue_from_row(s, 7, &w->state, &w->attempts, &w->created, &w->next_attempt,
+		       &w->sent_at, &w->last_error, &w->in_doubt);
+	return w;
+}
+
+static const queue_sql_t WEBHOOK_SQL =
+	QUEUE_SQL("webhook_deliveries", WEBHOOK_COLUMNS, webhook_from_row, store_webhook_free);
+
+GPtrArray *
+store_webhook_due(store_t *st, gint64 now, gboolean include_sending, guint limit,
+		  GError **error)
+{
+	return queue_due(st, &WEBHOOK_SQL, now, include_sending, limit, error);
+}
+
+GPtrArray *
+store_webhook_list(store_t *st, const char *state, GError **error)
+{
+	return queue_list(st, &WEBHOOK_SQL, state, error);
+}
+
+gboolean
+store_webhook_mark(store_t *st, gint64 id, const char *state, gint64 attempts,
+		   gint64 next_attempt, gint64 sent_at, gint64 status, const char *last_error,
+		   GError **error)
+{
+	return store_exec(st,
+			  "UPDATE webhook_deliveries SET state = ?, attempts = ?, "
+			  "next_attempt = ?, sent_at = ?, status = ?, last_error = ? WHERE id = ?",
+			  error, "siizzsi", state, attempts, next_attempt, sent_at, status,
+			  last_error, id);
+}
+
+gboolean
+store_webhook_set_doubt(store_t *st, gint64 id, GError **error)
+{
+	return store_exec(st, WEBHOOK_SQL.doubt, error, "i", id);
+}
+
+gint64
+store_webhook_requeue(store_t *st, gint64 id, gint64 now, GError **error)
+{
+	return queue_requeue(st, &WEBHOOK_SQL, id, now, error);
+}
+
+gint64
+store_webhook_count(store_t *st, const char *state, GError **error)
+{
+	return queue_count(st, &WEBHOOK_SQL, state, error);
 }
 
 /* Sources */
@@ -1338,7 +1488,7 @@ store_queue_entry_free(store_queue_entry_t *e)
 }
 
 static store_queue_entry_t *
-queue_from_row(sqlite3_stmt *s)
+member_queue_from_row(sqlite3_stmt *s)
 {
 	store_queue_entry_t *e = g_new0(store_queue_entry_t, 1);
 
@@ -1355,7 +1505,7 @@ store_queue_list(store_t *st, const char *group, GError **error)
 				      "ORDER BY pos, address",
 				      error, "s", group);
 
-	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))queue_from_row,
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))member_queue_from_row,
 			     (GDestroyNotify)store_queue_entry_free, error);
 }
 

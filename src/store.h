@@ -293,10 +293,54 @@ GPtrArray *store_outbound_list(store_t *st, const char *state, GError **error);
 gboolean store_outbound_mark(store_t *st, gint64 id, const char *state,
 			     gint64 attempts, gint64 next_attempt, gint64 sent_at,
 			     const char *last_error, GError **error);
+/* Mail in STATE (NULL: all); -1 on error. */
 gint64 store_outbound_count(store_t *st, const char *state, GError **error);
 /* Mark mail ID in doubt: it is being resent after an interrupted attempt. */
 gboolean store_outbound_set_doubt(store_t *st, gint64 id, GError **error);
 /* Make failed mail ID (0: every failed mail) queued and due at NOW.
  * Returns how many rows changed, -1 on error. */
 gint64 store_outbound_requeue(store_t *st, gint64 id, gint64 now, GError **error);
+
+/* Webhook deliveries: the outbound queue's twin for HTTP, one row per
+ * event and [webhook:NAME] that asked for it (event.c writes them,
+ * webhook-send.c sends them). */
+typedef struct {
+	gint64 id;
+	char *webhook;        /* NAME of [webhook:NAME] */
+	char *delivery_id;    /* what receivers deduplicate on */
+	gint64 ticket_id;     /* 0: none */
+	char *kind;           /* the event kind */
+	GBytes *body;         /* the JSON to send */
+	char *state;          /* queued | sending | sent | failed */
+	gint64 attempts;
+	gint64 created, next_attempt, sent_at;
+	gint64 status;        /* the last HTTP status, 0: no answer yet */
+	char *last_error;
+	gboolean in_doubt;    /* resent after an interrupted attempt */
+} store_webhook_t;
+void store_webhook_free(store_webhook_t *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_webhook_t, store_webhook_free)
+/* Queue W (W->id, state and the attempt fields ignored: a new delivery is
+ * queued and due at W->created). Returns the new id, 0 on error. */
+gint64 store_webhook_add(store_t *st, const store_webhook_t *w, GError **error);
+/* Queued deliveries due at NOW (with INCLUDE_SENDING only those left in
+ * "sending" by a crash), oldest first, at most LIMIT. Array of
+ * store_webhook_t*. */
+GPtrArray *store_webhook_due(store_t *st, gint64 now, gboolean include_sending,
+			     guint limit, GError **error);
+/* STATE NULL: all, oldest first. Array of store_webhook_t*. */
+GPtrArray *store_webhook_list(store_t *st, const char *state, GError **error);
+/* Record an attempt's outcome (STATUS 0 and SENT_AT 0 are stored as
+ * none). */
+gboolean store_webhook_mark(store_t *st, gint64 id, const char *state, gint64 attempts,
+			    gint64 next_attempt, gint64 sent_at, gint64 status,
+			    const char *last_error, GError **error);
+/* Mark delivery ID in doubt: it is being resent after an interrupted
+ * attempt. */
+gboolean store_webhook_set_doubt(store_t *st, gint64 id, GError **error);
+/* Make failed delivery ID (0: every failed one) queued and due at NOW.
+ * Returns how many rows changed, -1 on error. */
+gint64 store_webhook_requeue(store_t *st, gint64 id, gint64 now, GError **error);
+/* Deliveries in STATE (NULL: all); -1 on error. */
+gint64 store_webhook_count(store_t *st, const char *state, GError **error);
 #endif

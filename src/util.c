@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "error.h"
@@ -323,6 +324,22 @@ fail:
 		    errno == ENOSPC || errno == EDQUOT ? PD_ERROR_TEMP : PD_ERROR_INTERNAL,
 		    "%s: %s", path, g_strerror(errno));
 	return FALSE;
+}
+
+int
+util_lock_file(const char *path, GError **error)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+	if (fd < 0) {
+		g_set_error(error, PD_ERROR, PD_ERROR_TEMP, "%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 char *

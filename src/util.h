@@ -40,6 +40,12 @@ char *util_read_password(const char *path, GError **error);
 gboolean util_write_file_atomic(const char *path, const void *data, gsize len,
 				int mode, GError **error);
 
+/* Take an exclusive lock (flock) on PATH, created with mode 0600 when
+ * missing, without waiting. Returns the open fd that holds it (close it
+ * to release), -1 with *ERROR unset when another process holds it, or -1
+ * with PD_ERROR_TEMP when PATH cannot be opened. */
+int util_lock_file(const char *path, GError **error);
+
 /* Resolve PATH relative to the directory of BASE_FILE. New string. */
 char *util_path_relative_to(const char *base_file, const char *path);
 

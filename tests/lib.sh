@@ -171,6 +171,16 @@ setup_gateway() {
 	write_config </dev/null && pd init >/dev/null
 }
 
+# A fresh self-signed EC certificate for IP:127.0.0.1, valid two days:
+# make_cert CERT KEY writes both PEM files (openssl's words on failure).
+make_cert() {
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
+		-nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$2" -out "$1" >"$T/openssl.log" 2>&1 ||
+		{ cat "$T/openssl.log" >&2; return 1; }
+}
+
 free_port() {
 	"$PYTHON3" -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'
 }
@@ -180,6 +190,28 @@ wait_port() {
 		sleep 0.02
 	done
 	return 1
+}
+
+# check_broken CONFIG-TEXT PATTERN...: postdesk check of a config made of
+# CONFIG-TEXT ($T/bad.conf) exits 78 and prints every PATTERN on stderr
+# (grep patterns); stdout and stderr are left in ./out and ./err.
+check_broken() {
+	local rc
+	printf "%s\n" "$1" >"$T/bad.conf"
+	"$POSTDESK" -c "$T/bad.conf" check >out 2>err
+	rc=$?
+	[ "$rc" = 78 ] || { echo "exit $rc, expected 78"; cat err; return 1; }
+	shift
+	for want in "$@"; do test_grep "$want" err || return 1; done
+}
+
+# Stop the background process PID (started at the top level of a script)
+# and drop it from PIDS.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	PIDS=$(printf '%s\n' $PIDS | grep -vx "$1" | tr '\n' ' ')
+	return 0
 }
 
 # Hold the database's write lock from another process for SECONDS (in the

@@ -5,7 +5,7 @@
 test_expect_success 'postdesk --help lists the commands' '
 	"$POSTDESK" --help >out &&
 	test_grep "Usage: postdesk" out &&
-	for c in init check deliver import run status queue quarantine digest ticket message filter report backup; do
+	for c in init check deliver import run status queue webhook quarantine digest ticket message filter report backup; do
 		test_grep "^  $c " out || exit 1
 	done
 '
@@ -24,7 +24,7 @@ test_expect_code 64 'unknown global option' '"$POSTDESK" --frob init'
 test_expect_code 64 'unknown command option' 'setup_gateway && pd init --frob'
 test_expect_code 64 '-c without a file' '"$POSTDESK" -c'
 
-for c in init check deliver import ticket message quarantine backup run status queue digest filter report; do
+for c in init check deliver import ticket message quarantine backup run status queue webhook digest filter report; do
 	test_expect_success "postdesk $c --help" '
 		"$POSTDESK" '"$c"' --help >out 2>&1 &&
 		test_grep "postdesk '"$c"'" out
@@ -35,6 +35,10 @@ test_expect_success 'ticket subcommands have --help' '
 	for s in list show search; do "$POSTDESK" ticket $s --help >out && test_grep "ticket $s" out || exit 1; done
 '
 test_expect_code 64 'unknown ticket subcommand' 'setup_gateway && pd ticket frob'
+test_expect_success 'webhook subcommands have --help' '
+	for s in test list retry; do "$POSTDESK" webhook $s --help >out && test_grep "webhook $s" out || exit 1; done
+'
+test_expect_code 64 'unknown webhook subcommand' 'setup_gateway && pd webhook frob'
 
 for c in digest report; do
 	test_expect_code 69 "$c is not yet available (69)" 'setup_gateway && pd '"$c"' 2>err && false || { rc=$?; test_grep "not yet available" err; exit $rc; }'

@@ -7,6 +7,9 @@
  *   pd-test visible FILE...   the visible text of each file
  *   pd-test split FILE        visible text, "----- hidden -----", hidden
  *   pd-test forward FILE      the forwards found in a message, field by field
+ *   pd-test config-keys       every key the config reads, "SECTION KEY"
+ *   pd-test event CONFIG KIND TICKET ACTOR DETAIL
+ *                             record a ticket event through event_add()
  */
 #include "autodefs.h"
 #include <stdio.h>
@@ -18,6 +21,9 @@
 #include "mime.h"
 #include "config.h"
 #include "error.h"
+#include "event.h"
+#include "store.h"
+#include "util.h"
 #include "outbound-transport.h"
 #include "imap.h"
 #ifdef __has_include
@@ -314,6 +320,52 @@ cmd_imap(int argc, char **argv)
 	return print_outcome(error);
 }
 
+/* config-keys: every key of config.c's table, one "SECTION KEY" a line
+ * (named sections by their prefix: "group: tier"), for the test that
+ * holds postdesk.conf(5) and the example config to the table. */
+static int
+cmd_config_keys(int argc, char **argv)
+{
+	g_auto(GStrv) keys = NULL;
+
+	if (argc != 1)
+		return 2;
+	keys = config_key_names();
+	for (char **k = keys; *k != NULL; k++)
+		puts(*k);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
+/* event CONFIG KIND TICKET ACTOR DETAIL: record event KIND of TICKET
+ * (0: none) by ACTOR ("" for none) now, through event_add() in a
+ * transaction of its own, as every ticket event is; so tests can raise
+ * kinds that no command raises yet (an internal note). Prints "ok", or
+ * "error (KIND): MESSAGE" and exits 1. */
+static int
+cmd_event(int argc, char **argv)
+{
+	g_autoptr(GError) error = NULL;
+	g_autoptr(config_t) cfg = NULL;
+	g_autoptr(store_t) st = NULL;
+	gint64 ticket = 0;
+
+	if (argc != 6 || !util_parse_int(argv[3], 0, G_MAXINT64, &ticket))
+		return 2;
+	cfg = config_load(argv[1], NULL, &error);
+	if (cfg != NULL)
+		st = store_open(cfg->database, FALSE, &error);
+	if (st != NULL && store_begin(st, &error)) {
+		if (event_add(cfg, st, ticket, util_now(), argv[2], *argv[4] ? argv[4] : NULL,
+			      argv[5], &error))
+			store_commit(st, &error);
+		else
+			store_rollback(st);
+	}
+	if (error == NULL)
+		puts("ok");
+	return print_outcome(error);
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
@@ -325,6 +377,8 @@ static const struct {
 	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
 	{ "imap-fetch", cmd_imap, "imap-fetch CONFIG ACCOUNT [--done]  (uid and size of each; --done: move or flag)" },
 	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]  (IDLE or poll once: news, timeout or wakeup)" },
+	{ "config-keys", cmd_config_keys, "config-keys  (every key config.c reads: SECTION KEY)" },
+	{ "event", cmd_event, "event CONFIG KIND TICKET ACTOR DETAIL  (through event_add(), one transaction)" },
 };
 
 static int

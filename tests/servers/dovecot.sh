@@ -36,11 +36,7 @@ start_dovecot() {
 	chown mail:mail "$dc/mail" "$dc/rawlog" || return 1
 	echo 'support:{PLAIN}secret' >"$dc/users"
 	if [ ! -f "$dc/cert.pem" ]; then
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-			-nodes -days 2 -subj /CN=127.0.0.1 \
-			-addext subjectAltName=IP:127.0.0.1 \
-			-keyout "$dc/key.pem" -out "$dc/cert.pem" \
-			>"$dc/openssl.log" 2>&1 || { cat "$dc/openssl.log" >&2; return 1; }
+		make_cert "$dc/cert.pem" "$dc/key.pem" || return 1
 	fi
 	# base_dir holds unix sockets, whose paths are limited to 107 bytes
 	# (the longest name inside is about 25): when $T is too long, a

@@ -47,11 +47,7 @@ start_smtp_sink() {
 	mkdir -p "$SINK_DIR/tmp" "$SINK_DIR/new" "$SINK_DIR/cur" || return 1
 	set -- -n -d -l "127.0.0.1:$SMTP_PORT"
 	if [ -n "$tls" ]; then
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
-			-nodes -days 2 -subj /CN=127.0.0.1 \
-			-addext subjectAltName=IP:127.0.0.1 \
-			-keyout "$T/sink-key.pem" -out "$T/sink-cert.pem" \
-			>"$T/openssl.log" 2>&1 || { cat "$T/openssl.log" >&2; return 1; }
+		make_cert "$T/sink-cert.pem" "$T/sink-key.pem" || return 1
 		SINK_CA="$T/sink-cert.pem"
 		if [ "$tls" = smtps ]; then
 			set -- "$@" --smtpscert "$SINK_CA" --smtpskey "$T/sink-key.pem"
@@ -98,11 +94,8 @@ PY
 
 stop_smtp_sink() {
 	[ -n "$SINK_PID" ] || return 0
-	kill "$SINK_PID" 2>/dev/null
-	wait "$SINK_PID" 2>/dev/null
-	PIDS=$(printf '%s\n' $PIDS | grep -vx "$SINK_PID" | tr '\n' ' ')
+	stop_pid "$SINK_PID"
 	SINK_PID=
-	return 0
 }
 
 sink_count() {
