@@ -734,6 +734,34 @@ action_relay(action_t *a, store_ticket_t *t, const char *member, const action_ms
 	       tell_members(a, t, cm->address, m, NULL, error);
 }
 
+/* Whether offer O of T is older than its group's offer_timeout. */
+static gboolean
+offer_due(action_t *a, const store_offer_t *o, const store_ticket_t *t)
+{
+	const config_group_t *g = config_group(a->cfg, t->group);
+
+	return g != NULL && g->offer_timeout > 0 && o->at + g->offer_timeout <= a->now;
+}
+
+gint64
+action_offers_due(action_t *a, GError **error)
+{
+	g_autoptr(GPtrArray) pending = store_offer_pending(a->st, a->now, error);
+	gint64 n = 0;
+
+	if (pending == NULL)
+		return -1;
+	for (guint i = 0; i < pending->len; i++) {
+		store_offer_t *o = pending->pdata[i];
+		g_autoptr(store_ticket_t) t = store_ticket_get(a->st, o->ticket_id, error);
+
+		if (t == NULL)
+			return -1;
+		n += offer_due(a, o, t);
+	}
+	return n;
+}
+
 gboolean
 action_expire_offers(action_t *a, guint *count, GError **error)
 {
@@ -745,12 +773,10 @@ action_expire_offers(action_t *a, guint *count, GError **error)
 	for (guint i = 0; i < pending->len; i++) {
 		store_offer_t *o = pending->pdata[i];
 		g_autoptr(store_ticket_t) t = store_ticket_get(a->st, o->ticket_id, error);
-		const config_group_t *g;
 
 		if (t == NULL)
 			return FALSE;
-		g = config_group(a->cfg, t->group);
-		if (g == NULL || g->offer_timeout == 0 || o->at + g->offer_timeout > a->now)
+		if (!offer_due(a, o, t))
 			continue;
 		if (g_strcmp0(t->owner, o->member) != 0) {
 			/* Stale: the ticket moved on without the offer being closed. */

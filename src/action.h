@@ -99,6 +99,10 @@ gboolean action_notify_update(action_t *a, const store_ticket_t *t, const char *
  * config_member_t*, or NULL on error. Reads only. */
 GPtrArray *action_group_queue(const config_t *cfg, store_t *st, const char *group,
 			      GError **error);
+/* How many offers are older than their group's offer_timeout (reads
+ * only, so the timer opens no write transaction for nothing); -1 on
+ * error. */
+gint64 action_offers_due(action_t *a, GError **error);
 /* Pass on every offer older than its group's offer_timeout. *COUNT (may
  * be NULL) gets how many. */
 gboolean action_expire_offers(action_t *a, guint *count, GError **error);

@@ -354,7 +354,13 @@ timers(store_t *st, const config_t *cfg)
 	action_t a = { cfg, st, notice, util_now() };
 	guint expired = 0;
 
-	if (notice == NULL || !store_begin(st, &error))
+	gint64 due;
+
+	if (notice == NULL || (due = action_offers_due(&a, &error)) < 0)
+		goto fail;
+	if (due == 0)
+		return TRUE;
+	if (!store_begin(st, &error))
 		goto fail;
 	if (!action_expire_offers(&a, &expired, &error)) {
 		store_rollback(st);

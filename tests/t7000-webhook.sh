@@ -278,7 +278,7 @@ test_expect_success 'a receiver answering 500 gets retries with the same id; one
 	mail comm1@cust.example community@example.org "Plugin crash" | pd deliver &&
 	t=$(community_ticket) &&
 	pd queue --flush >out &&
-	test_grep "webhooks: sent 4, deferred 1, failed 1" out &&
+	test_grep "webhooks: sent 5, deferred 1, failed 1" out &&
 	test "$(reqs_to flaky | wc -l)" = 1 && test "$(reqs_to strict | wc -l)" = 1 &&
 	pd queue >out &&
 	grep " failed .* webhook strict .*HTTP 400: ok" out &&
@@ -308,9 +308,9 @@ test_expect_success 'past max_age the 500s give up: failed, visible, retryable' 
 	pd webhook list --json >q.json && test "$(json_get q.json "\" \".join(w[\"webhook\"] for w in d)")" = strict
 '
 
-test_expect_success 'group filter: chat sees only community tickets, every kind of them' '
+test_expect_success 'group filter: chat sees only community tickets, every kind of them (created, message, assigned, state)' '
 	t=$(community_ticket) &&
-	test "$(reqs_to chat | wc -l)" = 2 &&
+	test "$(reqs_to chat | wc -l)" = 3 &&
 	for f in $(reqs_to chat); do field "$f" "d[\"ticket\"][\"group\"]"; done | sort -u >groups &&
 	echo community >expect && test_cmp expect groups &&
 	pd webhook list --all --json >q.json &&
@@ -319,7 +319,7 @@ test_expect_success 'group filter: chat sees only community tickets, every kind 
 	"$PD_TEST" event postdesk.conf state 1 alice@example.org "new -> open" >out &&
 	"$PD_TEST" event postdesk.conf bounce 0 "" "a bounce of no ticket" >out &&
 	pd run --once 2>/dev/null &&
-	test "$(reqs_to chat | wc -l)" = 3 &&
+	test "$(reqs_to chat | wc -l)" = 4 &&
 	f=$(reqs_to chat | tail -n 1) && test "$(http_header "$f" X-Postdesk-Event)" = state &&
 	test "$(field "$f" "d[\"ticket\"][\"id\"]")" = "$t"
 '
