@@ -52,7 +52,8 @@ static const struct {
 	  "show, flush or retry the outbound queue" },
 	{ "webhook", NULL, CLI_NET | CLI_NEEDS_CONFIG,
 	  "test a webhook, list and retry its deliveries" },
-	{ "digest", cli_unavailable, 0, "send (or print) digests now" },
+	{ "digest", cli_digest, CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
+	  "send (or print) the moderators' digests now" },
 	{ "filter", cli_filter, CLI_NEEDS_CONFIG, "which filter rules match a message" },
 	{ "report", cli_unavailable, 0, "per member contributions" },
 };

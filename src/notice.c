@@ -144,6 +144,12 @@ reply_address(notice_t *n, gint64 ticket, const char *address)
 	return token_reply_address(n->cfg->support_address, ticket, token);
 }
 
+char *
+notice_reply_address(notice_t *n, gint64 ticket, const char *address)
+{
+	return reply_address(n, ticket, address);
+}
+
 gboolean
 notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error)
 {

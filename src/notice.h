@@ -42,6 +42,9 @@ typedef struct {
 					 * address are added to them), or NULL */
 } notice_mail_t;
 
+/* The signed reply address of TICKET for ADDRESS. New string. */
+char *notice_reply_address(notice_t *n, gint64 ticket, const char *address);
+
 /* Render and queue M. *QUEUED is FALSE (and TRUE returned) when the hourly
  * cap for the address held an automatic mail back. */
 gboolean notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error);

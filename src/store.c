@@ -609,6 +609,50 @@ store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now, GError **e
 	       store_ticket_touch(st, into, now, error);
 }
 
+GPtrArray *
+store_ticket_list_forwarded_by(store_t *st, const char *address, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets WHERE state != 'closed' "
+				      "AND id IN (SELECT ticket_id FROM events "
+				      "  WHERE kind = 'forward' AND actor = ?) ORDER BY id",
+				      error, "s", address);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
+}
+
+GPtrArray *
+store_ticket_list_from_lists(store_t *st, const char *group, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets WHERE state != 'closed' "
+				      "AND grp = ? AND id IN (SELECT ticket_id FROM messages "
+				      "  WHERE kind = 'list') ORDER BY id",
+				      error, "s", group);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
+}
+
+gint64
+store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error)
+{
+	GError *local = NULL;
+	gint64 n = store_scalar(st,
+				store_query(st,
+					    "SELECT count(*) FROM events WHERE ticket_id = ? "
+					    "AND kind = ?",
+					    &local, "is", ticket, kind),
+				0, &local);
+
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return n;
+}
+
 gint64
 store_ticket_open_count(store_t *st, const char *owner, GError **error)
 {

@@ -77,6 +77,13 @@ gboolean store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now,
  * close FROM as merged into INTO. */
 gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,
 			    GError **error);
+/* Tickets not closed that ADDRESS forwarded in (a "forward" event by
+ * them), by id. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_forwarded_by(store_t *st, const char *address, GError **error);
+/* Tickets not closed of GROUP that hold a mailing-list post, by id. */
+GPtrArray *store_ticket_list_from_lists(store_t *st, const char *group, GError **error);
+/* How many events of KIND ticket TICKET has; -1 on error. */
+gint64 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error);
 /* Tickets OWNER holds that are not resolved or closed; -1 on error. */
 gint64 store_ticket_open_count(store_t *st, const char *owner, GError **error);
 /* Tickets by id; STATE NULL for all. Array of store_ticket_t*. */

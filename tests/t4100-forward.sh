@@ -153,4 +153,17 @@ test_expect_success 'a customer forwarding someone else'\''s mail is that custom
 	test_grep customer kinds && ! test_grep forward kinds
 '
 
+test_expect_success 'the moderator digest lists the forwarded tickets, the unanswered and the unattributed' '
+	pd digest --dry-run >out &&
+	test_grep "^----- digest to mod@example.org" out &&
+	test_grep "#1 Build fails on ARM" out &&
+	test_grep "#2 something" out &&
+	test_grep "new, unanswered" out &&
+	test_grep "1 forward could not be attributed" out &&
+	test_grep "1 digest would be sent" out &&
+	pd digest --member erin@example.org --dry-run >out && test_grep "0 digests would be sent" out &&
+	collect pre && pd digest >out && test_grep "1 digest queued" out &&
+	collect digest && test -n "$(to digest mod@example.org)" && test -z "$(to digest erin@example.org)"
+'
+
 test_done
