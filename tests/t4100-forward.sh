@@ -153,11 +153,44 @@ test_expect_success 'a customer forwarding someone else'\''s mail is that custom
 	test_grep customer kinds && ! test_grep forward kinds
 '
 
+test_expect_success 'a forward as attachment: the ack threads on the original Message-ID' '
+	cat >fwd5.eml <<-\EOF &&
+	From: Mo Moderator <mod@example.org>
+	To: community@example.org
+	Subject: Fwd: Docs unclear
+	Message-ID: <fwd5@example.org>
+	MIME-Version: 1.0
+	Content-Type: multipart/mixed; boundary=b
+
+	--b
+	Content-Type: text/plain
+
+	From the users list.
+	--b
+	Content-Type: message/rfc822
+
+	From: Quinn Q <quinn@users.example>
+	Subject: Docs unclear
+	Message-ID: <quinn1@users.example>
+	References: <thread0@lists.example.org>
+
+	Which config file wins?
+	--b--
+	EOF
+	pd deliver <fwd5.eml 2>err && test_grep "ticket 4: new" err &&
+	collect attached &&
+	ack=$(to attached quinn@users.example) && test -n "$ack" &&
+	test "$(header "$ack" In-Reply-To)" = "<quinn1@users.example>" &&
+	header "$ack" References | grep -q "<thread0@lists.example.org> <quinn1@users.example>" &&
+	printf "From: quinn@users.example\nTo: users@lists.example.org\nSubject: Re: Docs unclear\nMessage-ID: <quinn2@users.example>\nIn-Reply-To: <quinn1@users.example>\nList-Id: <users.lists.example.org>\n\nAnyone?\n" |
+		pd deliver 2>err && test_grep "ticket 4: follow-up" err
+'
+
 test_expect_success 'the moderator digest lists the forwarded tickets, the unanswered and the unattributed' '
 	pd digest --dry-run >out &&
 	test_grep "^----- digest to mod@example.org" out &&
 	test_grep "#1 Build fails on ARM" out &&
-	test_grep "#2 something" out &&
+	test_grep "#2 something" out && test_grep "#4 Docs unclear" out &&
 	test_grep "new, unanswered" out &&
 	test_grep "1 forward could not be attributed" out &&
 	test_grep "1 digest would be sent" out &&
