@@ -10,6 +10,7 @@
 #include "mime.h"
 #include "log.h"
 #include "route.h"
+#include "sla.h"
 #include "template.h"
 #include "util.h"
 #include "banned.h"
@@ -315,6 +316,41 @@ action_refuse(action_t *a, store_ticket_t *t, const char *member, const char *re
 	       store_queue_to_back(a->st, t->group, m->address, error);
 }
 
+static const sla_calendar_t *
+calendar_of(action_t *a, const store_ticket_t *t)
+{
+	const config_group_t *g = config_group(a->cfg, t->group);
+
+	return g != NULL ? g->calendar : NULL;
+}
+
+/* The clock follows the state: waiting on the customer pauses it (#wait),
+ * back to open resumes it with the business time that was left, resolved
+ * stops it. */
+static gboolean
+sla_state(action_t *a, store_ticket_t *t, const char *state, GError **error)
+{
+	const sla_calendar_t *cal = calendar_of(a, t);
+
+	if (t->due_at == 0 || cal == NULL)
+		return TRUE;
+	if (strcmp(state, "waiting") == 0 && t->paused_at == 0) {
+		t->paused_at = a->now;
+	} else if (strcmp(state, "open") == 0 && t->paused_at != 0) {
+		gint64 left = sla_business_seconds(cal, t->paused_at, t->due_at);
+
+		t->due_at = sla_deadline(cal, a->now, left);
+		t->paused_at = 0;
+	} else if (strcmp(state, "resolved") == 0 || strcmp(state, "closed") == 0) {
+		t->due_at = 0;
+		t->paused_at = 0;
+		g_clear_pointer(&t->due_kind, g_free);
+	} else {
+		return TRUE;
+	}
+	return store_ticket_set_sla(a->st, t, error);
+}
+
 gboolean
 action_set_state(action_t *a, store_ticket_t *t, const char *state, const char *actor,
 		 GError **error)
@@ -327,7 +363,8 @@ action_set_state(action_t *a, store_ticket_t *t, const char *state, const char *
 		return fail(error, "ticket %" G_GINT64_FORMAT " is closed", t->id);
 	detail = g_strdup_printf("%s -> %s", t->state, state);
 	if (!store_ticket_set_state(a->st, t->id, state, a->now, error) ||
-	    !add_event(a, t->id, "state", actor, detail, error))
+	    !add_event(a, t->id, "state", actor, detail, error) ||
+	    !sla_state(a, t, state, error))
 		return FALSE;
 	g_free(t->state);
 	t->state = g_strdup(state);
@@ -731,6 +768,7 @@ action_relay(action_t *a, store_ticket_t *t, const char *member, const action_ms
 			return FALSE;
 	}
 	return add_event(a, t->id, "reply", cm->address, m->message_id, error) &&
+	       action_sla_answered(a, t, error) &&
 	       tell_members(a, t, cm->address, m, NULL, error);
 }
 
@@ -818,4 +856,156 @@ action_group_queue(const config_t *cfg, store_t *st, const char *group, GError *
 			g_ptr_array_add(out, (gpointer)m);
 	}
 	return out;
+}
+
+gboolean
+action_sla_start(action_t *a, store_ticket_t *t, GError **error)
+{
+	const config_group_t *g = config_group(a->cfg, t->group);
+
+	if (g == NULL || g->calendar == NULL || g->first_response <= 0)
+		return TRUE;
+	t->due_at = sla_deadline(g->calendar, t->created, g->first_response);
+	if (t->due_at == SLA_NEVER)
+		t->due_at = 0;
+	g_free(t->due_kind);
+	t->due_kind = g_strdup("first_response");
+	return store_ticket_set_sla(a->st, t, error);
+}
+
+gboolean
+action_sla_answered(action_t *a, store_ticket_t *t, GError **error)
+{
+	const config_group_t *g = config_group(a->cfg, t->group);
+
+	if (t->first_response_at != 0)
+		return TRUE;
+	t->first_response_at = a->now;
+	if (g_strcmp0(t->due_kind, "first_response") == 0) {
+		g_clear_pointer(&t->due_kind, g_free);
+		t->due_at = 0;
+		t->warned_at = 0;
+		if (g != NULL && g->calendar != NULL && g->resolution > 0) {
+			t->due_at = sla_deadline(g->calendar, t->created, g->resolution);
+			t->due_kind = g_strdup("resolution");
+			if (t->due_at == SLA_NEVER)
+				t->due_at = 0;
+		}
+	}
+	return store_ticket_set_sla(a->st, t, error);
+}
+
+/* Whether T's warning is due: WARN_AT per cent of its business time gone. */
+static gboolean
+sla_warn_due(action_t *a, const store_ticket_t *t, const config_group_t *g)
+{
+	gint64 total, gone;
+
+	if (t->warned_at != 0 || g->warn_at <= 0 || g->warn_at >= 100)
+		return FALSE;
+	total = sla_business_seconds(g->calendar, t->created, t->due_at);
+	gone = sla_business_seconds(g->calendar, t->created, a->now);
+	return total > 0 && gone * 100 >= total * g->warn_at;
+}
+
+gint64
+action_sla_due(action_t *a, GError **error)
+{
+	g_autoptr(GPtrArray) running = store_ticket_list_running(a->st, error);
+	gint64 n = 0;
+
+	if (running == NULL)
+		return -1;
+	for (guint i = 0; i < running->len; i++) {
+		store_ticket_t *t = running->pdata[i];
+		const config_group_t *g = config_group(a->cfg, t->group);
+
+		if (g != NULL && g->calendar != NULL &&
+		    (a->now >= t->due_at || sla_warn_due(a, t, g)))
+			n++;
+	}
+	return n;
+}
+
+/* Tell T's owner (else its group) that its deadline is near or missed. */
+static gboolean
+sla_tell(action_t *a, store_ticket_t *t, const char *note, GError **error)
+{
+	const config_member_t *m = t->owner ? config_member(a->cfg, t->owner) : NULL;
+
+	if (m != NULL)
+		return tell_member(a, t, m, "sla-warning", NULL, note, error);
+	for (guint i = 0; i < a->cfg->members->len; i++) {
+		const config_member_t *cm = a->cfg->members->pdata[i];
+
+		if (config_member_in_group(cm, t->group) &&
+		    !tell_member(a, t, cm, "sla-warning", NULL, note, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+/* The deadline of T has passed: record it, tell, act by on_breach. */
+static gboolean
+sla_breach(action_t *a, store_ticket_t *t, const config_group_t *g, GError **error)
+{
+	g_autofree char *due = json_format_time(t->due_at);
+	g_autofree char *detail = g_strdup_printf("%s due %s missed (%s)",
+						  t->due_kind ? t->due_kind : "deadline", due,
+						  g->on_breach);
+	GError *local = NULL;
+
+	t->breached_at = a->now;
+	if (!store_ticket_set_sla(a->st, t, error) ||
+	    !add_event(a, t->id, "breach", NULL, detail, error) ||
+	    !sla_tell(a, t, "The deadline of this ticket has passed.", error))
+		return FALSE;
+	if (strcmp(g->on_breach, "escalate") == 0)
+		action_escalate(a, t, NULL, NULL, &local);
+	else if (strcmp(g->on_breach, "reassign") == 0 && t->owner != NULL)
+		action_refuse(a, t, t->owner, "deadline missed", FALSE, &local);
+	if (local == NULL)
+		return TRUE;
+	if (local->code != PD_ERROR_INPUT) {
+		g_propagate_error(error, local);
+		return FALSE;
+	}
+	/* Nothing higher to escalate to: the breach and the mail stand. */
+	log_warn("ticket %" G_GINT64_FORMAT ": on_breach %s: %s", t->id, g->on_breach,
+		 local->message);
+	g_error_free(local);
+	return TRUE;
+}
+
+gboolean
+action_sla_tick(action_t *a, guint *warned, guint *breached, GError **error)
+{
+	g_autoptr(GPtrArray) running = store_ticket_list_running(a->st, error);
+	guint w = 0, b = 0;
+
+	if (running == NULL)
+		return FALSE;
+	for (guint i = 0; i < running->len; i++) {
+		store_ticket_t *t = running->pdata[i];
+		const config_group_t *g = config_group(a->cfg, t->group);
+
+		if (g == NULL || g->calendar == NULL)
+			continue;
+		if (a->now >= t->due_at) {
+			if (!sla_breach(a, t, g, error))
+				return FALSE;
+			b++;
+		} else if (sla_warn_due(a, t, g)) {
+			t->warned_at = a->now;
+			if (!store_ticket_set_sla(a->st, t, error) ||
+			    !sla_tell(a, t, NULL, error))
+				return FALSE;
+			w++;
+		}
+	}
+	if (warned != NULL)
+		*warned = w;
+	if (breached != NULL)
+		*breached = b;
+	return TRUE;
 }

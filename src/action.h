@@ -99,6 +99,17 @@ gboolean action_notify_update(action_t *a, const store_ticket_t *t, const char *
  * config_member_t*, or NULL on error. Reads only. */
 GPtrArray *action_group_queue(const config_t *cfg, store_t *st, const char *group,
 			      GError **error);
+/* Service levels (sla.c computes; these keep the ticket's clock). Start
+ * T's first-response clock in its group's business hours. */
+gboolean action_sla_start(action_t *a, store_ticket_t *t, GError **error);
+/* T got its first answer: the clock moves on to resolution. */
+gboolean action_sla_answered(action_t *a, store_ticket_t *t, GError **error);
+/* Warn about deadlines near (sla-warning, at [group] warn_at per cent of
+ * the time) and act on breached ones by [group] on_breach. *WARNED and
+ * *BREACHED (may be NULL) get how many. */
+gboolean action_sla_tick(action_t *a, guint *warned, guint *breached, GError **error);
+/* Whether a tick has anything to do (reads only); -1 on error. */
+gint64 action_sla_due(action_t *a, GError **error);
 /* How many offers are older than their group's offer_timeout (reads
  * only, so the timer opens no write transaction for nothing); -1 on
  * error. */

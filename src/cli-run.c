@@ -354,15 +354,18 @@ timers(store_t *st, const config_t *cfg)
 	action_t a = { cfg, st, notice, util_now() };
 	guint expired = 0;
 
-	gint64 due;
+	gint64 offers, sla;
+	guint warned = 0, breached = 0;
 
-	if (notice == NULL || (due = action_offers_due(&a, &error)) < 0)
+	if (notice == NULL || (offers = action_offers_due(&a, &error)) < 0 ||
+	    (sla = action_sla_due(&a, &error)) < 0)
 		goto fail;
-	if (due == 0)
+	if (offers + sla == 0)
 		return TRUE;
 	if (!store_begin(st, &error))
 		goto fail;
-	if (!action_expire_offers(&a, &expired, &error)) {
+	if (!action_expire_offers(&a, &expired, &error) ||
+	    !action_sla_tick(&a, &warned, &breached, &error)) {
 		store_rollback(st);
 		goto fail;
 	}
@@ -371,6 +374,9 @@ timers(store_t *st, const config_t *cfg)
 	if (expired > 0)
 		log_info("timers: %u offer%s passed on (not taken in time)", expired,
 			 expired == 1 ? "" : "s");
+	if (warned + breached > 0)
+		log_info("timers: %u deadline warning%s, %u breach%s", warned,
+			 warned == 1 ? "" : "s", breached, breached == 1 ? "" : "es");
 	return TRUE;
 fail:
 	log_warn("timers: %s", error->message);

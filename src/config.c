@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "config.h"
+#include "sla.h"
 #include "error.h"
 #include "util.h"
 #include "webhook.h"
@@ -103,7 +104,11 @@ static const key_spec_t KEYS[] = {
 	{ S_GROUP, "offer_timeout", K_DURATION, FALSE, "4h", GR(offer_timeout), 0, 0, NULL },
 	{ S_GROUP, "timezone", K_TIMEZONE, FALSE, "UTC", GR(timezone), 0, 0, NULL },
 	{ S_GROUP, "hours", K_HOURS, FALSE, "Mon-Fri 09:00-17:00", GR(hours), 0, 0, NULL },
-	{ S_GROUP, "first_response", K_DURATION, FALSE, "24h", GR(first_response), 0, 0, NULL },
+	{ S_GROUP, "first_response", K_STRING, FALSE, "24h", GR(first_response_text), 0, 0, NULL },
+	{ S_GROUP, "resolution", K_STRING, FALSE, NULL, GR(resolution_text), 0, 0, NULL },
+	{ S_GROUP, "holidays", K_PATH, FALSE, NULL, GR(holidays), 0, 0, NULL },
+	{ S_GROUP, "warn_at", K_INT, FALSE, "75", GR(warn_at), 0, 100, NULL },
+	{ S_GROUP, "on_breach", K_ENUM, FALSE, "escalate", GR(on_breach), 0, 0, "escalate|reassign|none" },
 	{ S_GROUP, "language", K_STRING, FALSE, NULL, GR(language), 0, 0, NULL },
 	{ S_GROUP, "ack", K_BOOL, FALSE, "true", GR(ack), 0, 0, NULL },
 	{ S_GROUP, "ack_lists", K_BOOL, FALSE, "false", GR(ack_lists), 0, 0, NULL },
@@ -291,53 +296,6 @@ split_list(const char *value)
 	return (char **)g_ptr_array_free(out, FALSE);
 }
 
-static const char *const DAY_NAMES[] = { "mon", "tue", "wed", "thu", "fri", "sat", "sun" };
-
-static const char *const DAY_FULL[] = { "monday", "tuesday", "wednesday", "thursday",
-					 "friday", "saturday", "sunday" };
-
-/* "Mon" or "Monday", any case. */
-static int
-day_index(const char *s, gsize len)
-{
-	for (int i = 0; i < 7; i++)
-		if ((len == 3 && g_ascii_strncasecmp(s, DAY_NAMES[i], 3) == 0) ||
-		    (len == strlen(DAY_FULL[i]) && g_ascii_strncasecmp(s, DAY_FULL[i], len) == 0))
-			return i;
-	return -1;
-}
-
-/* "Mon-Fri 09:00-17:00, Sat 10:00-12:00". The SLA module reads the
- * calendar; config only checks the syntax so errors carry a line. */
-static gboolean
-valid_hours(const char *value)
-{
-	g_auto(GStrv) items = g_strsplit(value, ",", -1);
-
-	for (char **it = items; *it != NULL; it++) {
-		int h1, m1, h2, m2;
-		char days[16], rest[2];
-		g_autofree char *item = g_strstrip(g_strdup(*it));
-
-		if (*item == '\0')
-			return FALSE;
-		if (sscanf(item, "%15s %d:%d-%d:%d%1s", days, &h1, &m1, &h2, &m2, rest) != 5)
-			return FALSE;
-		if (h1 < 0 || h1 > 24 || h2 < 0 || h2 > 24 || m1 < 0 || m1 > 59 ||
-		    m2 < 0 || m2 > 59 || h1 * 60 + m1 >= h2 * 60 + m2 || h2 * 60 + m2 > 1440)
-			return FALSE;
-		char *dash = strchr(days, '-');
-		if (dash != NULL) {
-			if (day_index(days, (gsize)(dash - days)) < 0 ||
-			    day_index(dash + 1, strlen(dash + 1)) < 0)
-				return FALSE;
-		} else if (day_index(days, strlen(days)) < 0) {
-			return FALSE;
-		}
-	}
-	return TRUE;
-}
-
 /* Parse VALUE of SPEC into the struct at BASE; on failure add a problem. */
 static void
 loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
@@ -445,15 +403,17 @@ loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
 			       value);
 		return;
 	}
-	case K_HOURS:
-		if (valid_hours(value)) {
+	case K_HOURS: {
+		g_autoptr(GError) herr = NULL;
+		g_autoptr(sla_calendar_t) cal = sla_calendar_new(NULL, value, &herr);
+
+		if (cal != NULL) {
 			*(char **)field = g_strdup(value);
 			return;
 		}
-		loader_problem(ld, ld->errors, group, spec->key,
-			       "\"%s\" is not a list of business hours such as "
-			       "\"Mon-Fri 09:00-17:00, Sat 10:00-12:00\"", value);
+		loader_problem(ld, ld->errors, group, spec->key, "%s", herr->message);
 		return;
+	}
 	case K_URL: {
 		g_auto(GStrv) schemes = g_strsplit(spec->enums, "|", -1);
 		g_autofree char *scheme = g_uri_parse_scheme(value);
@@ -517,6 +477,12 @@ config_group_free(config_group_t *g)
 	g_free(g->timezone);
 	g_free(g->hours);
 	g_free(g->language);
+	g_free(g->first_response_text);
+	g_free(g->resolution_text);
+	g_free(g->holidays);
+	g_free(g->on_breach);
+	if (g->calendar != NULL)
+		sla_calendar_free(g->calendar);
 	g_free(g);
 }
 
@@ -716,9 +682,47 @@ loader_check_webhook(loader_t *ld, const config_t *cfg, const config_webhook_t *
 }
 
 /* Cross-section checks: names that must refer to something. */
+/* Each group's business-hours calendar (timezone, hours, holidays) and
+ * its SLA targets in business time of that calendar. */
+static void
+loader_build_calendars(loader_t *ld, config_t *cfg)
+{
+	for (guint i = 0; i < cfg->groups->len; i++) {
+		config_group_t *g = cfg->groups->pdata[i];
+		g_autofree char *sec = g_strdup_printf("group:%s", g->name);
+		g_autoptr(GError) err = NULL;
+		g_autofree char *text = NULL;
+
+		g->calendar = sla_calendar_new(g->timezone, g->hours, &err);
+		if (g->calendar == NULL) {
+			loader_problem(ld, ld->errors, sec, "hours", "%s", err->message);
+			continue;
+		}
+		if (g->holidays != NULL &&
+		    (!g_file_get_contents(g->holidays, &text, NULL, &err) ||
+		     !sla_calendar_load_holidays(g->calendar, g->holidays, text, &err)))
+			loader_problem(ld, ld->errors, sec, "holidays", "%s", err->message);
+		g_clear_error(&err);
+		/* "0": no target. */
+		if (g_strcmp0(g->first_response_text, "0") == 0)
+			g_clear_pointer(&g->first_response_text, g_free);
+		if (g_strcmp0(g->resolution_text, "0") == 0)
+			g_clear_pointer(&g->resolution_text, g_free);
+		if (g->first_response_text != NULL &&
+		    !sla_parse_duration(g->calendar, g->first_response_text, &g->first_response,
+					&err))
+			loader_problem(ld, ld->errors, sec, "first_response", "%s", err->message);
+		g_clear_error(&err);
+		if (g->resolution_text != NULL &&
+		    !sla_parse_duration(g->calendar, g->resolution_text, &g->resolution, &err))
+			loader_problem(ld, ld->errors, sec, "resolution", "%s", err->message);
+	}
+}
+
 static void
 loader_check_references(loader_t *ld, config_t *cfg)
 {
+	loader_build_calendars(ld, cfg);
 	for (guint i = 0; i < cfg->webhooks->len; i++)
 		loader_check_webhook(ld, cfg, cfg->webhooks->pdata[i]);
 	for (guint i = 0; i < cfg->members->len; i++) {

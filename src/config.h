@@ -17,7 +17,14 @@ typedef struct {
 	gint64 offer_timeout; /* an offer not taken by then passes on; 0: never */
 	char *timezone;
 	char *hours;
-	gint64 first_response;
+	char *first_response_text; /* as written: "4h", "1d" (business time) */
+	gint64 first_response;     /* business seconds; 0: no target */
+	char *resolution_text;
+	gint64 resolution;         /* business seconds; 0: no target */
+	char *holidays;            /* file of holidays, or NULL */
+	gint64 warn_at;            /* per cent of the time to a deadline */
+	char *on_breach;           /* escalate | reassign | none */
+	struct sla_calendar *calendar; /* business hours, built from the above */
 	char *language;
 	gboolean ack;            /* acknowledge new tickets */
 	gboolean ack_lists;      /* also list traffic */

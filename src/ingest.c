@@ -568,6 +568,14 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const char *subject_in,
 	id = store_ticket_insert(ing->st, &t, error);
 	if (id == 0)
 		return 0;
+	{
+		/* The first-response clock starts now, so the ack can promise. */
+		action_t act = { ing->cfg, ing->st, NULL, now };
+		g_autoptr(store_ticket_t) fresh = store_ticket_get(ing->st, id, error);
+
+		if (fresh == NULL || !action_sla_start(&act, fresh, error))
+			return 0;
+	}
 	detail = linked_to ? g_strdup_printf("group %s, follows ticket %" G_GINT64_FORMAT,
 					     group->name, linked_to)
 			   : g_strdup_printf("group %s", group->name);
@@ -1272,10 +1280,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 			res->outcome = INGEST_FOLLOWUP;
 			/* A customer's answer reopens; a member's commands decide. */
 			if (!authed && (f == THREAD_REOPEN || g_strcmp0(t->state, "waiting") == 0)) {
-				g_autofree char *d = g_strdup_printf("%s -> open", t->state);
+				action_t act = { cfg, ing->st, NULL, now };
 
-				if (!store_ticket_set_state(ing->st, ticket, "open", now, error) ||
-				    !event_add(ing->cfg, ing->st, ticket, now, "state", sender, d, error))
+				/* The customer answered: the ticket's clock runs again. */
+				if (!action_set_state(&act, t, "open", sender, error))
 					return FALSE;
 			} else if (!store_ticket_touch(ing->st, ticket, now, error)) {
 				return FALSE;

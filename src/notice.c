@@ -9,6 +9,7 @@
 #include "mime.h"
 #include "notice.h"
 #include "outbound.h"
+#include "sla.h"
 #include "thread.h"
 #include "token.h"
 #include "util.h"
@@ -75,7 +76,7 @@ notice_free(notice_t *n)
 }
 
 static void
-set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t)
+set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t, const char *to)
 {
 	const config_group_t *g = config_group(n->cfg, t->group);
 	const config_member_t *owner = t->owner ? config_member(n->cfg, t->owner) : NULL;
@@ -98,6 +99,19 @@ set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t)
 	template_vars_set(v, "ticket.created", created);
 	template_vars_set(v, "ticket.requester_name", t->requester_name);
 	template_vars_set(v, "ticket.requester_address", t->requester_address);
+	if (t->due_at != 0 && t->paused_at == 0 && g != NULL && g->calendar != NULL) {
+		/* In the recipient's terms: a member's own zone, else the group's. */
+		const config_member_t *rm = to ? config_member(n->cfg, to) : NULL;
+		g_autofree char *when = sla_phrase(g->calendar, t->due_at, util_now(),
+						   rm ? rm->timezone : NULL,
+						   t->language ? t->language : n->cfg->language);
+		const char *lang = t->language ? t->language : n->cfg->language;
+		g_autofree char *by = g_strdup_printf("%s %s",
+						      g_str_has_prefix(lang, "de") ? "bis" : "by",
+						      when);
+
+		template_vars_set(v, "ticket.due", by);
+	}
 }
 
 /* Make MSG's body multipart/mixed of its body and ATTACHMENTS
@@ -191,7 +205,7 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	template_vars_set(v, "recipient.address", m->to_address);
 	template_vars_set(v, "recipient.name", m->to_name);
 	if (t != NULL) {
-		set_ticket_vars(n, v, t);
+		set_ticket_vars(n, v, t, m->to_address);
 		reply = reply_address(n, t->id, m->to_address);
 		template_vars_set(v, "reply_address", reply);
 	} else {

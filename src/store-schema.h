@@ -216,6 +216,17 @@ static const char *const STORE_MIGRATIONS[] = {
 	"  last_error TEXT,"
 	"  in_doubt INTEGER NOT NULL DEFAULT 0);"
 	"CREATE INDEX webhook_deliveries_due ON webhook_deliveries(state, next_attempt);",
+
+	/* 5: service levels. The ticket's next deadline (first response, then
+	 * resolution), when its clock was paused (#wait), when a warning went
+	 * out and when it was breached. */
+	"ALTER TABLE tickets ADD COLUMN due_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN due_kind TEXT;"
+	"ALTER TABLE tickets ADD COLUMN first_response_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN paused_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN warned_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN breached_at INTEGER;"
+	"CREATE INDEX tickets_due ON tickets(due_at);",
 };
 
 #endif

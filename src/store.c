@@ -450,13 +450,14 @@ store_ticket_free(store_ticket_t *t)
 	g_free(t->owner);
 	g_free(t->language);
 	g_free(t->org);
+	g_free(t->due_kind);
 	g_free(t);
 }
 
 #define TICKET_COLUMNS \
 	"id, subject, state, grp, priority, tier, requester_name, " \
 	"requester_address, owner, language, org, linked_to, created, updated, resolved_at, " \
-	"merged_into"
+	"merged_into, due_at, due_kind, first_response_at, paused_at, warned_at, breached_at"
 
 static store_ticket_t *
 ticket_from_row(sqlite3_stmt *s)
@@ -479,6 +480,12 @@ ticket_from_row(sqlite3_stmt *s)
 	t->updated = sqlite3_column_int64(s, 13);
 	t->resolved_at = sqlite3_column_int64(s, 14);
 	t->merged_into = sqlite3_column_int64(s, 15);
+	t->due_at = sqlite3_column_int64(s, 16);
+	t->due_kind = col_text(s, 17);
+	t->first_response_at = sqlite3_column_int64(s, 18);
+	t->paused_at = sqlite3_column_int64(s, 19);
+	t->warned_at = sqlite3_column_int64(s, 20);
+	t->breached_at = sqlite3_column_int64(s, 21);
 	return t;
 }
 
@@ -584,6 +591,29 @@ store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now, GError **e
 			  "UPDATE tickets SET grp = ?, priority = ?, tier = ?, owner = ?, "
 			  "updated = ? WHERE id = ?",
 			  error, "ssisii", t->group, t->priority, t->tier, t->owner, now, t->id);
+}
+
+gboolean
+store_ticket_set_sla(store_t *st, const store_ticket_t *t, GError **error)
+{
+	return store_exec(st,
+			  "UPDATE tickets SET due_at = ?, due_kind = ?, first_response_at = ?, "
+			  "paused_at = ?, warned_at = ?, breached_at = ? WHERE id = ?",
+			  error, "zszzzzi", t->due_at, t->due_kind, t->first_response_at,
+			  t->paused_at, t->warned_at, t->breached_at, t->id);
+}
+
+GPtrArray *
+store_ticket_list_running(store_t *st, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets WHERE due_at IS NOT NULL "
+				      "AND paused_at IS NULL AND breached_at IS NULL "
+				      "AND state IN ('new','open') ORDER BY due_at",
+				      error, "");
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
 }
 
 gboolean

@@ -56,6 +56,10 @@ typedef struct {
 	gint64 linked_to;     /* 0: none */
 	gint64 created, updated, resolved_at;
 	gint64 merged_into;   /* 0: not merged */
+	/* service level (0: none) */
+	gint64 due_at;        /* the next deadline */
+	char *due_kind;       /* first_response | resolution, or NULL */
+	gint64 first_response_at, paused_at, warned_at, breached_at;
 } store_ticket_t;
 void store_ticket_free(store_ticket_t *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_ticket_t, store_ticket_free)
@@ -73,6 +77,11 @@ gboolean store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error);
 /* Write T's group, priority, tier and owner (NULL: none), updated = NOW. */
 gboolean store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now,
 			     GError **error);
+/* Write T's service-level fields (due_at ... breached_at). */
+gboolean store_ticket_set_sla(store_t *st, const store_ticket_t *t, GError **error);
+/* Tickets whose clock runs (a deadline, not paused, not breached, new or
+ * open), soonest deadline first. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_running(store_t *st, GError **error);
 /* Move the messages, Message-IDs and participants of FROM to INTO and
  * close FROM as merged into INTO. */
 gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,
