@@ -73,6 +73,7 @@ static const key_spec_t KEYS[] = {
 	{ S_GATEWAY, "log", K_ENUM, FALSE, "stderr", G(log), 0, 0, "stderr|syslog" },
 	{ S_GATEWAY, "trusted_authserv_id", K_STRING, FALSE, NULL, G(trusted_authserv_id), 0, 0, NULL },
 	{ S_GATEWAY, "default_group", K_STRING, FALSE, NULL, G(default_group), 0, 0, NULL },
+	{ S_GATEWAY, "default_plan", K_STRING, FALSE, NULL, G(default_plan), 0, 0, NULL },
 	{ S_GATEWAY, "moderators", K_ADDRESSES, FALSE, NULL, G(moderators), 0, 0, NULL },
 	{ S_GATEWAY, "reopen_window", K_DURATION, FALSE, "30d", G(reopen_window), 0, 0, NULL },
 	{ S_GATEWAY, "retry_max_age", K_DURATION, FALSE, "5d", G(retry_max_age), 0, 0, NULL },
@@ -137,6 +138,7 @@ static const key_spec_t KEYS[] = {
 
 	{ S_PLAN, "quota", K_INT, FALSE, "0", PL(quota), 0, G_MAXINT32, NULL },
 	{ S_PLAN, "period", K_ENUM, FALSE, "year", PL(period), 0, 0, "month|quarter|year" },
+	{ S_PLAN, "over_quota", K_ENUM, FALSE, "low", PL(over_quota), 0, 0, "low|hold" },
 
 	{ S_ORG, "name", K_STRING, FALSE, NULL, OR(name), 0, 0, NULL },
 	{ S_ORG, "plan", K_STRING, TRUE, NULL, OR(plan), 0, 0, NULL },
@@ -517,6 +519,7 @@ config_plan_free(config_plan_t *p)
 {
 	g_free(p->name);
 	g_free(p->period);
+	g_free(p->over_quota);
 	g_free(p);
 }
 
@@ -559,6 +562,7 @@ config_free(config_t *cfg)
 	g_free(cfg->log);
 	g_free(cfg->trusted_authserv_id);
 	g_free(cfg->default_group);
+	g_free(cfg->default_plan);
 	g_strfreev(cfg->moderators);
 	g_free(cfg->smtp_url);
 	g_free(cfg->smtp_tls);
@@ -750,6 +754,9 @@ loader_check_references(loader_t *ld, config_t *cfg)
 			loader_problem(ld, ld->errors, grp, "plan",
 				       "no [plan:%s] section", o->plan);
 	}
+	if (cfg->default_plan != NULL && config_plan(cfg, cfg->default_plan) == NULL)
+		loader_problem(ld, ld->errors, "gateway", "default_plan",
+			       "no [plan:%s] section", cfg->default_plan);
 	if (cfg->default_group != NULL && config_group(cfg, cfg->default_group) == NULL)
 		loader_problem(ld, ld->errors, "gateway", "default_group",
 			       "no [group:%s] section", cfg->default_group);
@@ -1057,6 +1064,24 @@ config_member_in_group(const config_member_t *m, const char *group)
 {
 	return m->groups == NULL || m->groups[0] == NULL ||
 	       g_strv_contains((const char *const *)m->groups, group);
+}
+
+const config_plan_t *
+config_plan(const config_t *cfg, const char *name)
+{
+	return find_named(cfg->plans, name);
+}
+
+const config_plan_t *
+config_plan_for(const config_t *cfg, const char *domain)
+{
+	for (guint i = 0; domain != NULL && i < cfg->orgs->len; i++) {
+		const config_org_t *o = cfg->orgs->pdata[i];
+
+		if (g_ascii_strcasecmp(o->domain, domain) == 0)
+			return config_plan(cfg, o->plan);
+	}
+	return config_plan(cfg, cfg->default_plan);
 }
 
 const config_webhook_t *

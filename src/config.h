@@ -64,7 +64,8 @@ typedef struct {
 typedef struct {
 	char *name;           /* [plan:NAME] */
 	gint64 quota;
-	char *period;
+	char *period;         /* month | quarter | year */
+	char *over_quota;     /* low | hold */
 	gint64 line;
 } config_plan_t;
 
@@ -103,6 +104,7 @@ typedef struct config {
 	char *trusted_authserv_id;
 	char *default_group;
 	char **moderators;
+	char *default_plan;   /* the plan of senders of no [org:] */
 	gint64 reopen_window;
 	gint64 retry_max_age;  /* outbound mail older than this is given up */
 	/* [smtp] */
@@ -166,6 +168,10 @@ const config_member_t *config_member(const config_t *cfg, const char *addr);
 /* Whether M works in GROUP: listed in its groups, or in every group when
  * it lists none. */
 gboolean config_member_in_group(const config_member_t *m, const char *group);
+const config_plan_t *config_plan(const config_t *cfg, const char *name);
+/* The plan of DOMAIN's organisation, else [gateway] default_plan; NULL
+ * when neither. */
+const config_plan_t *config_plan_for(const config_t *cfg, const char *domain);
 const config_imap_t *config_imap(const config_t *cfg, const char *name);
 const config_webhook_t *config_webhook(const config_t *cfg, const char *name);
 /* TRUE when ADDR is the support address or a group address. */

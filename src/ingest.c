@@ -729,10 +729,12 @@ out:
 	return ok;
 }
 
-/* The ack of a new ticket, threaded on the customer's mail. */
+/* An automatic answer about a new ticket (ack, over-quota), threaded on
+ * the customer's mail. */
 static gboolean
-send_ack(ingest_t *ing, GPtrArray *references, gint64 ticket,
-	 const mime_address_t *requester, const char *message_id, GError **error)
+send_notice(ingest_t *ing, const char *template_name, gint64 ticket,
+	    const mime_address_t *requester, const char *message_id, GPtrArray *references,
+	    GError **error)
 {
 	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
 	notice_mail_t m = { 0 };
@@ -740,7 +742,7 @@ send_ack(ingest_t *ing, GPtrArray *references, gint64 ticket,
 
 	if (t == NULL)
 		return FALSE;
-	m.template_name = "ack";
+	m.template_name = template_name;
 	m.ticket = t;
 	m.to_address = requester->addr;
 	m.to_name = requester->name;
@@ -1132,7 +1134,7 @@ ingest_forward(ingest_t *ing, const mime_msg_t *msg, const mime_forward_t *f,
 	if (existing > 0)
 		return opts->quiet || action_notify_update(&act, t, who, &am, error);
 	if (!opts->quiet && attributed && group->ack_forwarded &&
-	    !send_ack(ing, f->references, res->ticket, &author, f->message_id, error))
+	    !send_notice(ing, "ack", res->ticket, &author, f->message_id, f->references, error))
 		return FALSE;
 	if (opts->quiet)
 		return TRUE;
@@ -1164,6 +1166,55 @@ ingest_forward(ingest_t *ing, const mime_msg_t *msg, const mime_forward_t *f,
 	}
 }
 
+/* The start (UTC) of the plan period that NOW falls in. */
+static gint64
+period_start(const char *period, gint64 now)
+{
+	g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(now);
+	int month = g_date_time_get_month(t);
+	g_autoptr(GDateTime) start = NULL;
+
+	if (g_strcmp0(period, "month") != 0)
+		month = g_strcmp0(period, "quarter") == 0 ? (month - 1) / 3 * 3 + 1 : 1;
+	start = g_date_time_new_utc(g_date_time_get_year(t), month, 1, 0, 0, 0);
+	return g_date_time_to_unix(start);
+}
+
+/* Count new ticket T against its organisation's plan. Over quota, the
+ * ticket is marked (event over-quota, priority low, or held unrouted with
+ * over_quota = hold) and *HELD says which; *OVER tells the caller to send
+ * the over-quota answer instead of the ack. */
+static gboolean
+check_quota(ingest_t *ing, gint64 ticket, gint64 now, gboolean *over, gboolean *held,
+	    GError **error)
+{
+	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
+	const config_plan_t *plan;
+	g_autofree char *detail = NULL;
+	gint64 n;
+
+	*over = *held = FALSE;
+	if (t == NULL)
+		return FALSE;
+	plan = config_plan_for(ing->cfg, t->org);
+	if (plan == NULL || plan->quota <= 0 || t->org == NULL)
+		return TRUE;
+	if ((n = store_ticket_count_org(ing->st, t->org, period_start(plan->period, now),
+					error)) < 0)
+		return FALSE;
+	if (n <= plan->quota)
+		return TRUE;
+	*over = TRUE;
+	*held = g_strcmp0(plan->over_quota, "hold") == 0;
+	detail = g_strdup_printf("ticket %" G_GINT64_FORMAT " of %s this %s, plan %s allows %"
+				 G_GINT64_FORMAT "%s", n, t->org, plan->period, plan->name,
+				 plan->quota, *held ? "; held" : "; priority low");
+	g_free(t->priority);
+	t->priority = g_strdup("low");
+	return (*held || store_ticket_update(ing->st, t, now, error)) &&
+	       event_add(ing->cfg, ing->st, ticket, now, "over-quota", NULL, detail, error);
+}
+
 /* Everything after parsing, inside the savepoint. */
 static gboolean
 ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
@@ -1188,6 +1239,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	g_auto(mime_text_split_t) split = { 0 };
 	g_auto(command_list_t) cmds = { 0 };
 	g_auto(filter_outcome_t) fo = { 0 };
+	gboolean over_quota = FALSE, held = FALSE;
 
 	res->message_id = msg->message_id
 		? g_strdup(msg->message_id)
@@ -1314,12 +1366,20 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				 automatic ? ", automatic" : "");
 	if (!event_add(ing->cfg, ing->st, ticket, now, "message", sender, detail, error))
 		return FALSE;
+	if (res->outcome == INGEST_NEW && !opts->quiet &&
+	    !check_quota(ing, ticket, now, &over_quota, &held, error))
+		return FALSE;
+	if (over_quota && !automatic && requester != NULL &&
+	    !send_notice(ing, "over-quota", ticket, requester, res->message_id,
+			 msg->references, error))
+		return FALSE;
 	/* List traffic is automatic mail, acknowledged only where the group
 	 * asks for it (ack_lists). */
 	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !fo.noack &&
+	    !over_quota &&
 	    (!automatic || (group->ack_lists && g_strcmp0(why, "List-Id") == 0)) &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
-	    !send_ack(ing, msg->references, ticket, requester, res->message_id, error))
+	    !send_notice(ing, "ack", ticket, requester, res->message_id, msg->references, error))
 		return FALSE;
 	if (!opts->quiet) {
 		action_t act = { cfg, ing->st, ing->notice, now };
@@ -1331,7 +1391,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		am.subject = msg->subject;
 		am.visible = split.visible;
 		am.attachments = msg->attachments;
-		if (!after_store(ing, &act, &am, ticket, res->outcome == INGEST_NEW,
+		if (!after_store(ing, &act, &am, ticket, res->outcome == INGEST_NEW && !held,
 				 authed ? member : NULL, &cmds, &fo, automatic, error))
 			return FALSE;
 	}

@@ -666,6 +666,24 @@ store_ticket_list_from_lists(store_t *st, const char *group, GError **error)
 }
 
 gint64
+store_ticket_count_org(store_t *st, const char *org, gint64 since, GError **error)
+{
+	GError *local = NULL;
+	gint64 n = store_scalar(st,
+				store_query(st,
+					    "SELECT count(*) FROM tickets WHERE org = ? AND created >= ? "
+					    "AND merged_into IS NULL",
+					    &local, "si", org, since),
+				0, &local);
+
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return n;
+}
+
+gint64
 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error)
 {
 	GError *local = NULL;

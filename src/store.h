@@ -91,6 +91,8 @@ gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,
 GPtrArray *store_ticket_list_forwarded_by(store_t *st, const char *address, GError **error);
 /* Tickets not closed of GROUP that hold a mailing-list post, by id. */
 GPtrArray *store_ticket_list_from_lists(store_t *st, const char *group, GError **error);
+/* Tickets of organisation ORG opened since SINCE; -1 on error. */
+gint64 store_ticket_count_org(store_t *st, const char *org, gint64 since, GError **error);
 /* How many events of KIND ticket TICKET has; -1 on error. */
 gint64 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error);
 /* Tickets OWNER holds that are not resolved or closed; -1 on error. */

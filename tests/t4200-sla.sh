@@ -19,6 +19,14 @@ test_expect_success 'setup: a Berlin group, 4 business hours, two tiers' '
 	on_breach = escalate
 	offer_timeout = 0
 
+	[plan:basic]
+	quota = 2
+	period = year
+
+	[org:acme.example]
+	name = ACME
+	plan = basic
+
 	[member:alice@example.org]
 	name = Alice Example
 	tier = 1
@@ -83,6 +91,25 @@ test_expect_success '#wait pauses the clock; the customer answer resumes it' '
 	test "$(field 2 state)" = open &&
 	POSTDESK_NOW=2026-11-23T15:59:00Z pd run --once 2>err && ! grep -q "1 breach" err &&
 	POSTDESK_NOW=2026-11-23T16:01:00Z pd run --once 2>err && test_grep "1 breach" err
+'
+
+test_expect_success 'a 2-ticket plan: the third ticket of the organisation is over quota' '
+	collect before-quota &&
+	for i in 1 2 3; do
+		POSTDESK_NOW=2026-11-20T14:0${i}:00Z customer q$i@x "user$i@acme.example" "Q$i" "Help." || return 1
+	done &&
+	collect quota &&
+	test_grep "opened ticket" "$(to quota user1@acme.example)" &&
+	test_grep "opened ticket" "$(to quota user2@acme.example)" &&
+	over=$(to quota user3@acme.example) && test -n "$over" &&
+	test_grep "used all the support requests its plan includes" "$over" &&
+	! grep -q "opened ticket" "$over" &&
+	n=$(pd ticket list --json | json_get /dev/stdin "[t[\"id\"] for t in d if t[\"requester\"][\"address\"] == \"user3@acme.example\"][0]") &&
+	test "$(field $n priority)" = low &&
+	json_get t.json "[e[\"detail\"] for e in d[\"events\"] if e[\"kind\"] == \"over-quota\"]" >ev &&
+	test_grep "ticket 3 of acme.example this year, plan basic allows 2" ev &&
+	POSTDESK_NOW=2026-11-20T14:05:00Z customer q4@x other@else.example "Other" "Hi." &&
+	collect quota2 && test_grep "opened ticket" "$(to quota2 other@else.example)"
 '
 
 test_done
