@@ -349,19 +349,23 @@ static gboolean
 timers(store_t *st, const config_t *cfg)
 {
 	g_autoptr(GError) error = NULL;
-	g_autoptr(GBytes) secret = util_read_secret(cfg->secret_file, &error);
-	g_autoptr(notice_t) notice = secret ? notice_new(cfg, st, secret, &error) : NULL;
-	action_t a = { cfg, st, notice, util_now() };
-	guint expired = 0;
-
+	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(notice_t) notice = NULL;
+	action_t a = { cfg, st, NULL, util_now() };
+	guint expired = 0, warned = 0, breached = 0;
 	gint64 offers, sla;
-	guint warned = 0, breached = 0;
 
-	if (notice == NULL || (offers = action_offers_due(&a, &error)) < 0 ||
+	/* Most minutes nothing is due: look before reading the secret and
+	 * the templates the mails need. */
+	if ((offers = action_offers_due(&a, &error)) < 0 ||
 	    (sla = action_sla_due(&a, &error)) < 0)
 		goto fail;
 	if (offers + sla == 0)
 		return TRUE;
+	if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
+	    (notice = notice_new(cfg, st, secret, &error)) == NULL)
+		goto fail;
+	a.notice = notice;
 	if (!store_begin(st, &error))
 		goto fail;
 	if (!action_expire_offers(&a, &expired, &error) ||

@@ -190,6 +190,23 @@ store_scalar(store_t *st, sqlite3_stmt *s, gint64 def, GError **error)
 	return v;
 }
 
+/* The count a query S returns, -1 on error (*ERROR set). */
+static gint64
+store_count(store_t *st, sqlite3_stmt *s, GError **error)
+{
+	GError *local = NULL;
+	gint64 n;
+
+	if (s == NULL)
+		return -1;
+	n = store_scalar(st, s, 0, &local);
+	if (local != NULL) {
+		g_propagate_error(error, local);
+		return -1;
+	}
+	return n;
+}
+
 static char *
 col_text(sqlite3_stmt *s, int i)
 {
@@ -668,55 +685,32 @@ store_ticket_list_from_lists(store_t *st, const char *group, GError **error)
 gint64
 store_ticket_count_org(store_t *st, const char *org, gint64 since, GError **error)
 {
-	GError *local = NULL;
-	gint64 n = store_scalar(st,
-				store_query(st,
-					    "SELECT count(*) FROM tickets WHERE org = ? AND created >= ? "
-					    "AND merged_into IS NULL",
-					    &local, "si", org, since),
-				0, &local);
-
-	if (local != NULL) {
-		g_propagate_error(error, local);
-		return -1;
-	}
-	return n;
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM tickets WHERE org = ? AND created >= ? "
+				       "AND merged_into IS NULL",
+				       error, "si", org, since),
+			   error);
 }
 
 gint64
 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error)
 {
-	GError *local = NULL;
-	gint64 n = store_scalar(st,
-				store_query(st,
-					    "SELECT count(*) FROM events WHERE ticket_id = ? "
-					    "AND kind = ?",
-					    &local, "is", ticket, kind),
-				0, &local);
-
-	if (local != NULL) {
-		g_propagate_error(error, local);
-		return -1;
-	}
-	return n;
+	return store_count(st,
+			   store_query(st, "SELECT count(*) FROM events WHERE ticket_id = ? AND kind = ?",
+				       error, "is", ticket, kind),
+			   error);
 }
 
 gint64
 store_ticket_open_count(store_t *st, const char *owner, GError **error)
 {
-	GError *local = NULL;
-	gint64 n = store_scalar(st,
-				store_query(st,
-					    "SELECT count(*) FROM tickets WHERE owner = ? "
-					    "AND state IN ('new','open','waiting')",
-					    &local, "s", owner),
-				0, &local);
-
-	if (local != NULL) {
-		g_propagate_error(error, local);
-		return -1;
-	}
-	return n;
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM tickets WHERE owner = ? "
+				       "AND state IN ('new','open','waiting')",
+				       error, "s", owner),
+			   error);
 }
 
 GPtrArray *
