@@ -21,6 +21,7 @@
 #define LMTP_LINE_MAX 4096       /* command lines; RFC 5321 4.5.3.1.4 says 512 */
 #define LMTP_RCPT_MAX 100        /* recipients per message */
 #define LMTP_IDLE_TIMEOUT 300    /* seconds without a command */
+#define LMTP_SESSIONS_MAX 32     /* at once; an MTA opens a few, more is abuse */
 
 struct lmtp {
 	const config_t *cfg;
@@ -31,7 +32,8 @@ struct lmtp {
 	void (*committed)(void);
 	GThread *acceptor;
 	GMutex lock;
-	GPtrArray *sessions;         /* GThread* */
+	GCond ended;                 /* signalled as each session ends */
+	guint sessions;              /* running; under lock */
 	volatile gint stopping;
 };
 
@@ -316,8 +318,24 @@ out:
 	store_close(s->st);
 	g_ptr_array_unref(s->rcpts);
 	g_free(s->from);
+	/* The thread is detached: the last touch of L, which lmtp_stop frees
+	 * once the count is zero. */
+	g_mutex_lock(&s->l->lock);
+	s->l->sessions--;
+	g_cond_signal(&s->l->ended);
+	g_mutex_unlock(&s->l->lock);
 	g_free(s);
 	return NULL;
+}
+
+/* Turn away connection C: too many sessions at once. */
+static void
+refuse(int c)
+{
+	static const char busy[] = "421 4.3.2 too many connections, try again later\r\n";
+
+	(void)!write(c, busy, sizeof busy - 1);
+	close(c);
 }
 
 static gpointer
@@ -338,14 +356,27 @@ acceptor_main(gpointer data_)
 		if (!(p[0].revents & POLLIN))
 			continue;
 		c = accept4(l->fd, NULL, NULL, SOCK_CLOEXEC);
-		if (c < 0)
+		if (c < 0) {
+			/* Out of descriptors: let sessions end rather than spin. */
+			if (errno == EMFILE || errno == ENFILE || errno == ENOMEM)
+				g_usleep(100 * 1000);
 			continue;
+		}
+		g_mutex_lock(&l->lock);
+		if (l->sessions >= LMTP_SESSIONS_MAX) {
+			g_mutex_unlock(&l->lock);
+			log_warn("lmtp: %d sessions at once; turning a connection away",
+				 LMTP_SESSIONS_MAX);
+			refuse(c);
+			continue;
+		}
+		l->sessions++;
+		g_mutex_unlock(&l->lock);
 		s = g_new0(session_t, 1);
 		s->l = l;
 		s->fd = c;
-		g_mutex_lock(&l->lock);
-		g_ptr_array_add(l->sessions, g_thread_new("lmtp", session_main, s));
-		g_mutex_unlock(&l->lock);
+		/* Detached: a finished session leaves nothing behind. */
+		g_thread_unref(g_thread_new("lmtp", session_main, s));
 	}
 	return NULL;
 }
@@ -411,7 +442,7 @@ lmtp_start(const config_t *cfg, void (*committed)(void), GError **error)
 		g_error("pipe: %s", g_strerror(errno));
 	l->stop_fd = l->quit[0];
 	g_mutex_init(&l->lock);
-	l->sessions = g_ptr_array_new();
+	g_cond_init(&l->ended);
 	l->acceptor = g_thread_new("lmtp-accept", acceptor_main, l);
 	log_info("lmtp: listening on %s", spec);
 	return l;
@@ -429,9 +460,11 @@ lmtp_stop(lmtp_t *l)
 	if (l->path != NULL)
 		unlink(l->path);
 	/* Sessions end after the message in hand (they poll stop_fd). */
-	for (guint i = 0; i < l->sessions->len; i++)
-		g_thread_join(l->sessions->pdata[i]);
-	g_ptr_array_unref(l->sessions);
+	g_mutex_lock(&l->lock);
+	while (l->sessions > 0)
+		g_cond_wait(&l->ended, &l->lock);
+	g_mutex_unlock(&l->lock);
+	g_cond_clear(&l->ended);
 	g_mutex_clear(&l->lock);
 	close(l->quit[0]);
 	close(l->quit[1]);

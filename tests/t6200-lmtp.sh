@@ -71,6 +71,20 @@ test_expect_success 'many messages over one session' '
 	test "$(grep -c accepted out)" = 50 &&
 	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id like \"lmtp-1__@example.com\"")" = 50
 '
+test_expect_success 'at most 32 sessions at once: the 33rd is told 421, and they all end' '
+	"$PYTHON3" - "$T/var/lmtp.sock" <<-\PY >out &&
+	import socket, sys
+	def greet():
+	    s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(30)
+	    return s, s.recv(200).decode()
+	held = [greet() for _ in range(32)]
+	print("held", sum(g.startswith("220") for _, g in held))
+	extra, g = greet(); print("extra", g.split()[0])
+	for s, _ in held: s.sendall(b"QUIT\r\n"); s.recv(200); s.close()
+	PY
+	test_grep "held 32" out && test_grep "extra 421" out &&
+	mail 5 && lmtp support@example.org l5.eml >out && test_grep accepted out
+'
 test_expect_success 'SIGKILL mid-session: every message answered 250 is stored' '
 	for i in $(seq 200 399); do mail $i; done &&
 	# A file of its own: polling one that still holds the answers of an
