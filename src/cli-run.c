@@ -37,6 +37,7 @@
 
 #define RUN_FETCH_BATCH 200
 #define RUN_FLUSH_EVERY_MS 30000
+#define RUN_FLUSH_GAP_MS 100     /* at least this between two flushes */
 #define RUN_TIMERS_EVERY_S 60
 #define RUN_BACKOFF_MAX 300
 
@@ -224,7 +225,8 @@ worker_main(gpointer data)
 	worker_t *w = data;
 	g_autoptr(GError) error = NULL;
 	g_autoptr(store_t) st = store_open(w->cfg->database, FALSE, &error);
-	g_autoptr(ingest_t) ing = st ? ingest_new(w->cfg, st, &error) : NULL;
+	g_autoptr(ingest_t) ing = st && store_long_lived(st, &error) ? ingest_new(w->cfg, st, &error)
+								       : NULL;
 	gint64 backoff = 1;
 
 	if (ing == NULL) {
@@ -400,7 +402,7 @@ gboolean
 cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
 	gboolean once = FALSE, ok = TRUE;
-	gint64 last_timers;
+	gint64 last_timers, last_flush;
 	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
 	lmtp_t *lmtp = NULL;
@@ -436,6 +438,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	log_info("run: %u IMAP account%s, outbound via %s%s", cli->cfg->imap->len,
 		 cli->cfg->imap->len == 1 ? "" : "s", cli->cfg->has_smtp ? "SMTP" : "the spool",
 		 once ? " (once)" : "");
+	if (!store_long_lived(cli->st, error))
+		return FALSE;
 	hooks = webhook_sender_new(cli->cfg);
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
@@ -457,12 +461,20 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	timers(cli->st, cli->cfg);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
+	last_flush = g_get_monotonic_time();
 	while (!got_stop) {
 		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
 				       { .fd = wake_pipe[0], .events = POLLIN } };
+		gint64 gap_ms;
 
 		if (poll(p, 2, RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
 			log_warn_errno("poll");
+		/* Under load every LMTP message wakes us: let the wakes gather,
+		 * so the queue goes out in chunks instead of racing each
+		 * message for the write lock. */
+		gap_ms = (last_flush - g_get_monotonic_time()) / 1000 + RUN_FLUSH_GAP_MS;
+		if (!got_stop && gap_ms > 0)
+			(void)poll(p, 1, (int)gap_ms);
 		if (got_stop)
 			break;
 		drain(wake_pipe[0]);
@@ -500,6 +512,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			last_timers = util_now();
 		}
 		flush(cli->st, cli->cfg, hooks);
+		last_flush = g_get_monotonic_time();
 	}
 	log_info("run: stopping");
 	lmtp_stop(lmtp);

@@ -247,6 +247,8 @@ session_main(gpointer data_)
 
 	s->rcpts = g_ptr_array_new_with_free_func(g_free);
 	s->st = store_open(s->l->cfg->database, FALSE, &error);
+	if (s->st != NULL && !store_long_lived(s->st, &error))
+		g_clear_pointer(&s->st, store_close);
 	s->ing = s->st ? ingest_new(s->l->cfg, s->st, &error) : NULL;
 	if (s->ing == NULL) {
 		reply(s, "421 4.3.0 postdesk cannot take mail now\r\n");

@@ -21,7 +21,28 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
+	gint64 busy_since; /* monotonic µs of the first retry of this wait */
 };
+
+#define STORE_BUSY_TIMEOUT_US (5 * G_USEC_PER_SEC)
+
+/* Wait for another connection's write lock. SQLite's own handler sleeps
+ * 1, 2, 5, 10 ... ms: in the daemon, whose threads take turns at the
+ * lock every millisecond or so, that idles most of the time. Short
+ * sleeps, growing to 2 ms, for at most STORE_BUSY_TIMEOUT_US. */
+static int
+store_busy(void *data, int count)
+{
+	store_t *st = data;
+	gint64 now = g_get_monotonic_time();
+
+	if (count == 0)
+		st->busy_since = now;
+	else if (now - st->busy_since >= STORE_BUSY_TIMEOUT_US)
+		return 0;
+	g_usleep((gulong)MIN(50 * (count + 1), 2000));
+	return 1;
+}
 
 /* Translate a SQLite failure into our domain: what the caller should do. */
 static void
@@ -258,7 +279,7 @@ store_open(const char *path, gboolean create, GError **error)
 	 * (wal_autocheckpoint below), and store_close() truncates a WAL that
 	 * a long writer (import) left large. */
 	sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
-	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_busy_handler(st->db, store_busy, st);
 	/* journal_mode=WAL is persistent in the file; the rest is per
 	 * connection. synchronous=FULL: a message we answered 0 for must
 	 * survive a power cut, not only a crash. */
@@ -292,6 +313,18 @@ store_close(store_t *st)
 		sqlite3_close(st->db);
 	g_free(st->path);
 	g_free(st);
+}
+
+gboolean
+store_long_lived(store_t *st, GError **error)
+{
+	int rc = sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, "wal_autocheckpoint");
+		return FALSE;
+	}
+	return TRUE;
 }
 
 int
