@@ -176,6 +176,9 @@ typedef struct {
 	GHashTable *lines;  /* "section\nkey" or "section" -> line */
 	GPtrArray *errors;  /* char* "FILE:LINE: ..." */
 	GPtrArray *warnings;
+	GHashTable *zones;  /* time zone names found good: loading one reads and
+			     * parses its tzdata file, and a network of a
+			     * thousand members names a handful */
 } loader_t;
 
 static gint64
@@ -398,9 +401,11 @@ loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
 			       "\"%s\" is not a duration (such as 90s, 30m, 24h, 2d, 1w)", value);
 		return;
 	case K_TIMEZONE: {
-		g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(value);
+		g_autoptr(GTimeZone) tz = NULL;
 
-		if (tz != NULL) {
+		if (g_hash_table_contains(ld->zones, value) ||
+		    (tz = g_time_zone_new_identifier(value)) != NULL) {
+			g_hash_table_add(ld->zones, g_strdup(value));
 			*(char **)field = g_strdup(value);
 			return;
 		}
@@ -823,12 +828,13 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree char *text = NULL;
 	g_autofree char *clean = NULL;
 	g_auto(GStrv) groups = NULL;
 	gsize len;
 	GError *local = NULL;
-	loader_t ld = { path, kf, lines, errors, warns };
+	loader_t ld = { path, kf, lines, errors, warns, zones };
 
 	if (!g_file_get_contents(path, &text, &len, &local)) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,

@@ -34,12 +34,12 @@ typedef enum {
 #define DIGEST_ALL (DIGEST_MEMBER | DIGEST_GROUP | DIGEST_MODERATOR)
 
 /* The period key of a digest sent FREQ ("daily" or "weekly"; anything
- * else: none) at NOW in ZONE (an IANA name; NULL or unknown: UTC):
+ * else: none) at NOW in TZ (borrowed; NULL: UTC):
  * "2026-11-23" for a day, "week 2026-11-23" for the week of that Monday.
  * With SCHEDULED, only when it is due at NOW: at or after AT_MINUTES
  * past local midnight, and for weekly on a Monday; NULL (no error)
  * otherwise. New string. Pure. */
-char *digest_period(const char *freq, const char *zone, gint64 at_minutes, gint64 now,
+char *digest_period(const char *freq, GTimeZone *tz, gint64 at_minutes, gint64 now,
 		    gboolean scheduled);
 
 /* How many member and group digests are due at NOW and not yet done for
