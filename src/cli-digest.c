@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * cli-digest.c: postdesk digest [--member ADDR] [--dry-run]. With
- * --dry-run the digests are written in a transaction that is rolled back
- * after printing them: what would go out, exactly, and nothing sent. */
+ * cli-digest.c: postdesk digest [--member ADDR] [--kind KIND] [--dry-run].
+ * With --dry-run the digests are written in a transaction that is rolled
+ * back after printing them: what would go out, exactly, and nothing sent
+ * or recorded. */
 #include "autodefs.h"
 #include <stdio.h>
+#include <string.h>
 #include "cli.h"
 #include "digest.h"
 #include "error.h"
@@ -13,10 +15,12 @@
 gboolean
 cli_digest(cli_t *cli, int argc, char **argv, GError **error)
 {
-	g_autofree char *member = NULL, *only = NULL;
+	g_autofree char *member = NULL, *only = NULL, *kind = NULL;
 	gboolean dry_run = FALSE;
 	GOptionEntry entries[] = {
-		{ "member", 0, 0, G_OPTION_ARG_STRING, &member, "only the digest of ADDR", "ADDR" },
+		{ "member", 0, 0, G_OPTION_ARG_STRING, &member, "only the digests of ADDR", "ADDR" },
+		{ "kind", 0, 0, G_OPTION_ARG_STRING, &kind,
+		  "only digests of KIND: member, group or moderator", "KIND" },
 		{ "dry-run", 'n', 0, G_OPTION_ARG_NONE, &dry_run,
 		  "print the digests that would go out; send nothing", NULL },
 		G_OPTION_ENTRY_NULL
@@ -25,18 +29,33 @@ cli_digest(cli_t *cli, int argc, char **argv, GError **error)
 	g_autoptr(notice_t) notice = NULL;
 	g_autoptr(GPtrArray) before = NULL;
 	gint64 last = 0;
-	guint sent = 0;
+	guint sent = 0, kinds = DIGEST_ALL;
 
 	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
-			       "Queue the moderators' digests now (digest-moderator): the "
-			       "tickets opened from their forwards and from list posts, the "
-			       "unanswered ones and forwards that could not be attributed. "
-			       "An empty digest is not sent.",
+			       "Queue the digests now: each member's open tickets "
+			       "(digest-member, unless digest = off), the open tickets of "
+			       "each group with a digest (digest-group), and the moderators' "
+			       "(digest-moderator). Members away get none; an empty digest is "
+			       "not sent. Member and group digests are recorded as sent for "
+			       "today (or this week), so run does not send them again.",
 			       error))
 		return FALSE;
 	if (argc != 1) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "digest takes no arguments");
 		return FALSE;
+	}
+	if (kind != NULL) {
+		if (strcmp(kind, "member") == 0)
+			kinds = DIGEST_MEMBER;
+		else if (strcmp(kind, "group") == 0)
+			kinds = DIGEST_GROUP;
+		else if (strcmp(kind, "moderator") == 0)
+			kinds = DIGEST_MODERATOR;
+		else {
+			g_set_error(error, PD_ERROR, PD_ERROR_USAGE,
+				    "--kind '%s': use member, group or moderator", kind);
+			return FALSE;
+		}
 	}
 	if (member != NULL && (only = util_address_normalize(member)) == NULL) {
 		g_set_error(error, PD_ERROR, PD_ERROR_USAGE, "'%s' is not a mail address", member);
@@ -49,7 +68,8 @@ cli_digest(cli_t *cli, int argc, char **argv, GError **error)
 		return FALSE;
 	if (before->len > 0)
 		last = ((store_outbound_t *)before->pdata[before->len - 1])->id;
-	if (!digest_moderators(cli->cfg, cli->st, notice, only, &sent, error)) {
+	if (!digest_send(cli->cfg, cli->st, notice, only, kinds, FALSE, util_now(), &sent,
+			 error)) {
 		store_rollback(cli->st);
 		return FALSE;
 	}

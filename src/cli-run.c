@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli-run.c: postdesk run [--once] — the daemon: every [imap:NAME]
- * account, LMTP, the outbound queue and webhook deliveries (the SLA and
- * digest timers join later).
+ * account, LMTP, the outbound queue and webhook deliveries, and every
+ * minute the timers: offers, SLA deadlines and the members' digests.
  *
  * One thread per IMAP account, each with its own SQLite connection and
  * ingest pipeline; the main thread sends the outbound queue and then the
@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include "action.h"
 #include "cli.h"
+#include "digest.h"
 #include "error.h"
 #include "imap.h"
 #include "ingest.h"
@@ -345,8 +346,11 @@ flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 	return ok;
 }
 
-/* The timers of the tickets: offers not answered in time pass on (the
- * SLA and digest timers join here). One transaction a run. */
+/* The timers of the tickets: offers not answered in time pass on,
+ * deadlines warn and breach, the members' digests due go out (once per
+ * period: the database remembers, so a restart sends none twice and a
+ * daemon down at digest_time sends them when it is back that day). One
+ * transaction a run. */
 static gboolean
 timers(store_t *st, const config_t *cfg)
 {
@@ -354,15 +358,16 @@ timers(store_t *st, const config_t *cfg)
 	g_autoptr(GBytes) secret = NULL;
 	g_autoptr(notice_t) notice = NULL;
 	action_t a = { cfg, st, NULL, util_now() };
-	guint expired = 0, warned = 0, breached = 0;
-	gint64 offers, sla;
+	guint expired = 0, warned = 0, breached = 0, digests = 0;
+	gint64 offers, sla, due;
 
 	/* Most minutes nothing is due: look before reading the secret and
 	 * the templates the mails need. */
 	if ((offers = action_offers_due(&a, &error)) < 0 ||
-	    (sla = action_sla_due(&a, &error)) < 0)
+	    (sla = action_sla_due(&a, &error)) < 0 ||
+	    (due = digest_due(cfg, st, a.now, &error)) < 0)
 		goto fail;
-	if (offers + sla == 0)
+	if (offers + sla + due == 0)
 		return TRUE;
 	if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
 	    (notice = notice_new(cfg, st, secret, &error)) == NULL)
@@ -371,7 +376,9 @@ timers(store_t *st, const config_t *cfg)
 	if (!store_begin(st, &error))
 		goto fail;
 	if (!action_expire_offers(&a, &expired, &error) ||
-	    !action_sla_tick(&a, &warned, &breached, &error)) {
+	    !action_sla_tick(&a, &warned, &breached, &error) ||
+	    (due > 0 && !digest_send(cfg, st, notice, NULL, DIGEST_MEMBER | DIGEST_GROUP, TRUE,
+				     a.now, &digests, &error))) {
 		store_rollback(st);
 		goto fail;
 	}
@@ -383,6 +390,8 @@ timers(store_t *st, const config_t *cfg)
 	if (warned + breached > 0)
 		log_info("timers: %u deadline warning%s, %u breach%s", warned,
 			 warned == 1 ? "" : "s", breached, breached == 1 ? "" : "es");
+	if (due > 0)
+		log_info("timers: %u digest%s sent", digests, digests == 1 ? "" : "s");
 	return TRUE;
 fail:
 	log_warn("timers: %s", error->message);

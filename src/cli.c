@@ -12,8 +12,6 @@
 #include "log.h"
 #include "banned.h"
 
-static gboolean cli_unavailable(cli_t *cli, int argc, char **argv, GError **error);
-
 /* --help must answer without a config or database, so the setup a command
  * needs is skipped when it is asked for. */
 static gboolean
@@ -53,23 +51,11 @@ static const struct {
 	{ "webhook", NULL, CLI_NET | CLI_NEEDS_CONFIG,
 	  "test a webhook, list and retry its deliveries" },
 	{ "digest", cli_digest, CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
-	  "send (or print) the moderators' digests now" },
+	  "send (or print) the member, group and moderator digests now" },
 	{ "filter", cli_filter, CLI_NEEDS_CONFIG, "which filter rules match a message" },
-	{ "report", cli_unavailable, 0, "per member contributions" },
+	{ "report", cli_report, CLI_NEEDS_CONFIG | CLI_NEEDS_STORE,
+	  "per member contributions: work, referrals, breaches" },
 };
-
-/* Commands whose issue has not landed yet say so plainly. */
-static gboolean
-cli_unavailable(cli_t *cli, int argc, char **argv, GError **error)
-{
-	if (cli_wants_help(argc, argv) &&
-	    !cli_parse_options(cli, &argc, &argv, NULL, "[ARGS...]", "not yet available",
-			       error))
-		return FALSE;
-	g_set_error(error, PD_ERROR, PD_ERROR_UNAVAILABLE,
-		    "'%s' is not yet available in this version", cli->name);
-	return FALSE;
-}
 
 static void
 cli_usage(FILE *out)

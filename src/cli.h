@@ -67,6 +67,7 @@ gboolean cli_import(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_ticket(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_filter(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_digest(cli_t *cli, int argc, char **argv, GError **error);
+gboolean cli_report(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_ticket_assign(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_ticket_resolve(cli_t *cli, int argc, char **argv, GError **error);
 gboolean cli_ticket_note(cli_t *cli, int argc, char **argv, GError **error);

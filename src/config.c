@@ -35,6 +35,7 @@ typedef enum {
 	K_TIMEZONE,  /* IANA name */
 	K_HOURS,     /* "Mon-Fri 09:00-17:00[, Sat 10:00-12:00]" */
 	K_URL,       /* scheme://... */
+	K_CLOCK,     /* "HH:MM", a local time of day: gint64 minutes after 00:00 */
 } key_type_t;
 
 typedef enum {
@@ -77,6 +78,7 @@ static const key_spec_t KEYS[] = {
 	{ S_GATEWAY, "moderators", K_ADDRESSES, FALSE, NULL, G(moderators), 0, 0, NULL },
 	{ S_GATEWAY, "reopen_window", K_DURATION, FALSE, "30d", G(reopen_window), 0, 0, NULL },
 	{ S_GATEWAY, "retry_max_age", K_DURATION, FALSE, "5d", G(retry_max_age), 0, 0, NULL },
+	{ S_GATEWAY, "digest_time", K_CLOCK, FALSE, "08:00", G(digest_time), 0, 0, NULL },
 
 	{ S_SMTP, "url", K_URL, TRUE, NULL, G(smtp_url), 0, 0, "smtp|smtps" },
 	{ S_SMTP, "tls", K_ENUM, FALSE, "starttls", G(smtp_tls), 0, 0, "starttls|tls|none" },
@@ -115,6 +117,7 @@ static const key_spec_t KEYS[] = {
 	{ S_GROUP, "ack_lists", K_BOOL, FALSE, "false", GR(ack_lists), 0, 0, NULL },
 	{ S_GROUP, "ack_forwarded", K_BOOL, FALSE, "true", GR(ack_forwarded), 0, 0, NULL },
 	{ S_GROUP, "copy_cc", K_BOOL, FALSE, "true", GR(copy_cc), 0, 0, NULL },
+	{ S_GROUP, "digest", K_ENUM, FALSE, "off", GR(digest), 0, 0, "daily|weekly|off" },
 
 	{ S_MEMBER, "name", K_STRING, FALSE, NULL, ME(name), 0, 0, NULL },
 	{ S_MEMBER, "groups", K_LIST, FALSE, NULL, ME(groups), 0, 0, NULL },
@@ -125,6 +128,7 @@ static const key_spec_t KEYS[] = {
 	{ S_MEMBER, "away", K_BOOL, FALSE, "false", ME(away), 0, 0, NULL },
 	{ S_MEMBER, "kind", K_ENUM, FALSE, "core", ME(kind), 0, 0, "core|partner|freelancer" },
 	{ S_MEMBER, "timezone", K_TIMEZONE, FALSE, NULL, ME(timezone), 0, 0, NULL },
+	{ S_MEMBER, "digest", K_ENUM, FALSE, "daily", ME(digest), 0, 0, "daily|weekly|off" },
 
 	{ S_IMAP, "url", K_URL, TRUE, NULL, IM(url), 0, 0, "imap|imaps" },
 	{ S_IMAP, "user", K_STRING, TRUE, NULL, IM(user), 0, 0, NULL },
@@ -172,6 +176,9 @@ typedef struct {
 	GHashTable *lines;  /* "section\nkey" or "section" -> line */
 	GPtrArray *errors;  /* char* "FILE:LINE: ..." */
 	GPtrArray *warnings;
+	GHashTable *zones;  /* time zone names found good: loading one reads and
+			     * parses its tzdata file, and a network of a
+			     * thousand members names a handful */
 } loader_t;
 
 static gint64
@@ -394,9 +401,11 @@ loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
 			       "\"%s\" is not a duration (such as 90s, 30m, 24h, 2d, 1w)", value);
 		return;
 	case K_TIMEZONE: {
-		g_autoptr(GTimeZone) tz = g_time_zone_new_identifier(value);
+		g_autoptr(GTimeZone) tz = NULL;
 
-		if (tz != NULL) {
+		if (g_hash_table_contains(ld->zones, value) ||
+		    (tz = g_time_zone_new_identifier(value)) != NULL) {
+			g_hash_table_add(ld->zones, g_strdup(value));
 			*(char **)field = g_strdup(value);
 			return;
 		}
@@ -429,6 +438,20 @@ loader_set(loader_t *ld, const char *group, const key_spec_t *spec,
 			       "\"%s\" is not a URL of scheme %s", value, spec->enums);
 		return;
 	}
+	case K_CLOCK:
+		if (strlen(value) == 5 && g_ascii_isdigit(value[0]) && g_ascii_isdigit(value[1]) &&
+		    value[2] == ':' && g_ascii_isdigit(value[3]) && g_ascii_isdigit(value[4])) {
+			gint64 h = (value[0] - '0') * 10 + (value[1] - '0');
+			gint64 m = (value[3] - '0') * 10 + (value[4] - '0');
+
+			if (h < 24 && m < 60) {
+				*(gint64 *)field = h * 60 + m;
+				return;
+			}
+		}
+		loader_problem(ld, ld->errors, group, spec->key,
+			       "\"%s\" is not a time of day HH:MM (00:00 to 23:59)", value);
+		return;
 	}
 	loader_problem(ld, ld->errors, group, spec->key, "\"%s\" is not a mail address", value);
 }
@@ -483,6 +506,7 @@ config_group_free(config_group_t *g)
 	g_free(g->resolution_text);
 	g_free(g->holidays);
 	g_free(g->on_breach);
+	g_free(g->digest);
 	if (g->calendar != NULL)
 		sla_calendar_free(g->calendar);
 	g_free(g);
@@ -497,6 +521,7 @@ config_member_free(config_member_t *m)
 	g_strfreev(m->aliases);
 	g_free(m->kind);
 	g_free(m->timezone);
+	g_free(m->digest);
 	g_free(m);
 }
 
@@ -803,12 +828,13 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
 	g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree char *text = NULL;
 	g_autofree char *clean = NULL;
 	g_auto(GStrv) groups = NULL;
 	gsize len;
 	GError *local = NULL;
-	loader_t ld = { path, kf, lines, errors, warns };
+	loader_t ld = { path, kf, lines, errors, warns, zones };
 
 	if (!g_file_get_contents(path, &text, &len, &local)) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,

@@ -30,6 +30,7 @@ typedef struct {
 	gboolean ack_lists;      /* also list traffic */
 	gboolean ack_forwarded;
 	gboolean copy_cc;        /* Cc of customer mail become participants */
+	char *digest;            /* daily | weekly | off: the group digest */
 	gint64 line;          /* where the section starts */
 } config_group_t;
 
@@ -44,6 +45,7 @@ typedef struct {
 	gboolean away;
 	char *kind;           /* core | partner | freelancer */
 	char *timezone;
+	char *digest;         /* daily | weekly | off: the member digest */
 	gint64 line;
 } config_member_t;
 
@@ -107,6 +109,7 @@ typedef struct config {
 	char *default_plan;   /* the plan of senders of no [org:] */
 	gint64 reopen_window;
 	gint64 retry_max_age;  /* outbound mail older than this is given up */
+	gint64 digest_time;    /* minutes after local midnight digests go out */
 	/* [smtp] */
 	gboolean has_smtp;
 	char *smtp_url;

@@ -227,6 +227,18 @@ static const char *const STORE_MIGRATIONS[] = {
 	"ALTER TABLE tickets ADD COLUMN warned_at INTEGER;"
 	"ALTER TABLE tickets ADD COLUMN breached_at INTEGER;"
 	"CREATE INDEX tickets_due ON tickets(due_at);",
+
+	/* 6: digests. Which digest (KIND: member, or group:NAME) went to a
+	 * member for which PERIOD (a daily or weekly key in the member's time
+	 * zone), so that a restart never sends one twice; and events by time,
+	 * for postdesk report contributions. */
+	"CREATE TABLE digest_sent ("
+	"  member TEXT NOT NULL,"
+	"  kind TEXT NOT NULL,"
+	"  period TEXT NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  PRIMARY KEY (member, kind, period));"
+	"CREATE INDEX events_at ON events(at);",
 };
 
 #endif

@@ -746,6 +746,22 @@ store_ticket_open_count(store_t *st, const char *owner, GError **error)
 			   error);
 }
 
+/* Most tickets of a busy gateway are open: a scan of the table in id
+ * order beats the state index (a lookup and a sort per row); the unary
+ * plus keeps the planner off it. */
+GPtrArray *
+store_ticket_list_open(store_t *st, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT " TICKET_COLUMNS " FROM tickets "
+				      "WHERE +state IN ('new','open','waiting') AND merged_into IS NULL "
+				      "ORDER BY id",
+				      error, "");
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
+}
+
 GPtrArray *
 store_ticket_list(store_t *st, const char *state, GError **error)
 {
@@ -1047,6 +1063,7 @@ event_from_row(sqlite3_stmt *s)
 	e->kind = col_text(s, 2);
 	e->actor = col_text(s, 3);
 	e->detail = col_text(s, 4);
+	e->ticket_id = sqlite3_column_int64(s, 5);
 	return e;
 }
 
@@ -1054,9 +1071,23 @@ GPtrArray *
 store_event_list(store_t *st, gint64 ticket, GError **error)
 {
 	sqlite3_stmt *s = store_query(st,
-				      "SELECT id, at, kind, actor, detail FROM events "
+				      "SELECT id, at, kind, actor, detail, ticket_id FROM events "
 				      "WHERE ticket_id = ? ORDER BY id",
 				      error, "i", ticket);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))event_from_row,
+			     (GDestroyNotify)store_event_free, error);
+}
+
+GPtrArray *
+store_event_list_window(store_t *st, gint64 from, gint64 to, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, at, kind, actor, detail, ticket_id FROM events "
+				      "WHERE at < ?2 AND ticket_id IN (SELECT DISTINCT ticket_id "
+				      "  FROM events WHERE at >= ?1 AND at < ?2) "
+				      "ORDER BY ticket_id, id",
+				      error, "ii", from, to);
 
 	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))event_from_row,
 			     (GDestroyNotify)store_event_free, error);
@@ -1714,6 +1745,30 @@ store_offer_pending(store_t *st, gint64 before, GError **error)
 
 	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))offer_from_row,
 			     (GDestroyNotify)store_offer_free, error);
+}
+
+/* Digests */
+
+gint64
+store_digest_sent(store_t *st, const char *member, const char *kind, const char *period,
+		  GError **error)
+{
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM digest_sent WHERE member = ? "
+				       "AND kind = ? AND period = ?",
+				       error, "sss", member, kind, period),
+			   error);
+}
+
+gboolean
+store_digest_mark(store_t *st, const char *member, const char *kind, const char *period,
+		  gint64 at, GError **error)
+{
+	return store_exec(st,
+			  "INSERT OR IGNORE INTO digest_sent (member, kind, period, at) "
+			  "VALUES (?,?,?,?)",
+			  error, "sssi", member, kind, period, at);
 }
 
 /* Members away */

@@ -103,6 +103,9 @@ gint64 store_ticket_count_org(store_t *st, const char *org, gint64 since, GError
 gint64 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error);
 /* Tickets OWNER holds that are not resolved or closed; -1 on error. */
 gint64 store_ticket_open_count(store_t *st, const char *owner, GError **error);
+/* Tickets not resolved, closed or merged (new, open, waiting), by id,
+ * in one query: what the digests list. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_open(store_t *st, GError **error);
 /* Tickets by id; STATE NULL for all. Array of store_ticket_t*. */
 GPtrArray *store_ticket_list(store_t *st, const char *state, GError **error);
 /* Ids of tickets whose messages match the FTS5 QUERY, best first. Array
@@ -174,11 +177,16 @@ typedef struct {
 	char *kind;
 	char *actor;
 	char *detail;
+	gint64 ticket_id;     /* 0: an event of no ticket */
 } store_event_t;
 void store_event_free(store_event_t *e);
 gboolean store_event_add(store_t *st, gint64 ticket, gint64 at, const char *kind,
 			 const char *actor, const char *detail, GError **error);
 GPtrArray *store_event_list(store_t *st, gint64 ticket, GError **error);
+/* The whole history up to TO (exclusive) of every ticket that has an
+ * event in [FROM, TO), by ticket and then in order. Array of
+ * store_event_t*. */
+GPtrArray *store_event_list_window(store_t *st, gint64 from, gint64 to, GError **error);
 
 typedef struct {
 	gint64 id;
@@ -280,6 +288,13 @@ gint64 store_member_away_until(store_t *st, const char *address, GError **error)
 /* UNTIL 0: back; G_MAXINT64: away until further notice. */
 gboolean store_member_set_away(store_t *st, const char *address, gint64 until,
 			       GError **error);
+
+/* Digests: whether MEMBER's digest KIND ("member", "group:NAME") of
+ * PERIOD is done (1) or not (0), -1 on error; record it done at AT. */
+gint64 store_digest_sent(store_t *st, const char *member, const char *kind,
+			 const char *period, GError **error);
+gboolean store_digest_mark(store_t *st, const char *member, const char *kind,
+			   const char *period, gint64 at, GError **error);
 
 /* Automatic replies: how many went to ADDRESS since SINCE; record one. */
 gint64 store_auto_reply_count(store_t *st, const char *address, gint64 since,

@@ -77,6 +77,13 @@ static const var_info_t known_vars[] = {
 	{ NULL, "note", FALSE, FALSE, "a free-form note (quota, SLA, operator)" },
 	{ NULL, "digest.member_name", FALSE, FALSE, "the digest recipient's name" },
 	{ NULL, "digest.date", FALSE, FALSE, "the day the digest covers" },
+	{ NULL, "digest.period", FALSE, FALSE, "daily or weekly" },
+	{ NULL, "digest.group", FALSE, FALSE, "the group of a group digest (its key)" },
+	{ NULL, "digest.group_name", FALSE, FALSE, "the group of a group digest (its name)" },
+	{ NULL, "digest.count", FALSE, FALSE, "how many tickets the digest lists" },
+	{ NULL, "digest.offered", FALSE, FALSE, "how many of them wait for #take, or empty" },
+	{ NULL, "digest.unowned", FALSE, FALSE, "how many of them nobody owns, or empty" },
+	{ NULL, "digest.breached", FALSE, FALSE, "how many of them missed a deadline, or empty" },
 	{ NULL, "tickets", TRUE, FALSE, "the tickets in a digest" },
 	{ "tickets", "id", FALSE, FALSE, "the ticket number" },
 	{ "tickets", "subject", FALSE, FALSE, "the ticket's subject" },
@@ -87,6 +94,9 @@ static const var_info_t known_vars[] = {
 	{ "tickets", "tagged_subject", FALSE, FALSE, "\"[Support #12] subject\"" },
 	{ "tickets", "owner", FALSE, FALSE, "the owner's address, or empty" },
 	{ "tickets", "age", FALSE, FALSE, "how long it has been open, e.g. 3d" },
+	{ "tickets", "offered", FALSE, FALSE, "\"yes\" when offered and not yet taken" },
+	{ "tickets", "mark", FALSE, FALSE, "BREACHED, \"deadline near\" or empty" },
+	{ "tickets", "mailto", FALSE, FALSE, "mailto: URL of the reply address, subject tagged" },
 	{ NULL, "items", TRUE, TRUE, "a generic list; its items may hold any field" },
 };
 

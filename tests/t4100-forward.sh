@@ -187,15 +187,15 @@ test_expect_success 'a forward as attachment: the ack threads on the original Me
 '
 
 test_expect_success 'the moderator digest lists the forwarded tickets, the unanswered and the unattributed' '
-	pd digest --dry-run >out &&
+	pd digest --kind moderator --dry-run >out &&
 	test_grep "^----- digest to mod@example.org" out &&
 	test_grep "#1 Build fails on ARM" out &&
 	test_grep "#2 something" out && test_grep "#4 Docs unclear" out &&
 	test_grep "new, unanswered" out &&
 	test_grep "1 forward could not be attributed" out &&
 	test_grep "1 digest would be sent" out &&
-	pd digest --member erin@example.org --dry-run >out && test_grep "0 digests would be sent" out &&
-	collect pre && pd digest >out && test_grep "1 digest queued" out &&
+	pd digest --kind moderator --member erin@example.org --dry-run >out && test_grep "0 digests would be sent" out &&
+	collect pre && pd digest --kind moderator >out && test_grep "1 digest queued" out &&
 	collect digest && test -n "$(to digest mod@example.org)" && test -z "$(to digest erin@example.org)"
 '
 
