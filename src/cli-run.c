@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * cli-run.c: postdesk run [--once] — the daemon: every [imap:NAME]
- * account, LMTP, the outbound queue and webhook deliveries (the SLA and
- * digest timers join later).
+ * account, LMTP, the outbound queue and webhook deliveries, and every
+ * minute the timers: offers, SLA deadlines and housekeeping (the digest
+ * timers join later).
  *
  * One thread per IMAP account, each with its own SQLite connection and
  * ingest pipeline; the main thread sends the outbound queue and then the
@@ -343,8 +344,9 @@ flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 	return ok;
 }
 
-/* The timers of the tickets: offers not answered in time pass on (the
- * SLA and digest timers join here). One transaction a run. */
+/* The timers of the tickets: offers not answered in time pass on,
+ * deadline warnings and breaches, housekeeping (wait reminders, waits
+ * resolved, resolved tickets closed). One transaction a run. */
 static gboolean
 timers(store_t *st, const config_t *cfg)
 {
@@ -352,15 +354,16 @@ timers(store_t *st, const config_t *cfg)
 	g_autoptr(GBytes) secret = NULL;
 	g_autoptr(notice_t) notice = NULL;
 	action_t a = { cfg, st, NULL, util_now() };
-	guint expired = 0, warned = 0, breached = 0;
-	gint64 offers, sla;
+	guint expired = 0, warned = 0, breached = 0, house[ACTION_HOUSE_JOBS] = { 0 };
+	gint64 offers, sla, due;
 
 	/* Most minutes nothing is due: look before reading the secret and
 	 * the templates the mails need. */
 	if ((offers = action_offers_due(&a, &error)) < 0 ||
-	    (sla = action_sla_due(&a, &error)) < 0)
+	    (sla = action_sla_due(&a, &error)) < 0 ||
+	    (due = action_housekeeping_due(&a, &error)) < 0)
 		goto fail;
-	if (offers + sla == 0)
+	if (offers + sla + due == 0)
 		return TRUE;
 	if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
 	    (notice = notice_new(cfg, st, secret, &error)) == NULL)
@@ -369,7 +372,8 @@ timers(store_t *st, const config_t *cfg)
 	if (!store_begin(st, &error))
 		goto fail;
 	if (!action_expire_offers(&a, &expired, &error) ||
-	    !action_sla_tick(&a, &warned, &breached, &error)) {
+	    !action_sla_tick(&a, &warned, &breached, &error) ||
+	    !action_housekeeping(&a, house, &error)) {
 		store_rollback(st);
 		goto fail;
 	}
@@ -381,9 +385,40 @@ timers(store_t *st, const config_t *cfg)
 	if (warned + breached > 0)
 		log_info("timers: %u deadline warning%s, %u breach%s", warned,
 			 warned == 1 ? "" : "s", breached, breached == 1 ? "" : "es");
+	if (house[ACTION_HOUSE_REMIND] + house[ACTION_HOUSE_RESOLVE] + house[ACTION_HOUSE_CLOSE] > 0)
+		log_info("timers: %u wait reminder%s, %u resolved after waiting, %u closed",
+			 house[ACTION_HOUSE_REMIND], house[ACTION_HOUSE_REMIND] == 1 ? "" : "s",
+			 house[ACTION_HOUSE_RESOLVE], house[ACTION_HOUSE_CLOSE]);
 	return TRUE;
 fail:
 	log_warn("timers: %s", error->message);
+	return FALSE;
+}
+
+/* Derive every deadline again from the configuration CFG now in force:
+ * targets, priorities' targets or an organisation's plan may have
+ * changed. Once at the start and after each reload. */
+static gboolean
+recompute_deadlines(store_t *st, const config_t *cfg)
+{
+	g_autoptr(GError) error = NULL;
+	action_t a = { cfg, st, NULL, util_now() };
+	guint changed = 0;
+
+	if (!store_begin(st, &error))
+		goto fail;
+	if (!action_sla_recompute_all(&a, &changed, &error)) {
+		store_rollback(st);
+		goto fail;
+	}
+	if (!store_commit(st, &error))
+		goto fail;
+	if (changed > 0)
+		log_info("run: %u deadline%s moved by the configuration", changed,
+			 changed == 1 ? "" : "s");
+	return TRUE;
+fail:
+	log_warn("recomputing deadlines: %s", error->message);
 	return FALSE;
 }
 
@@ -440,6 +475,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
+		ok = recompute_deadlines(cli->st, cli->cfg) && ok;
 		ok = timers(cli->st, cli->cfg) && ok;
 		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
@@ -454,6 +490,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			return FALSE;
 		}
 	}
+	recompute_deadlines(cli->st, cli->cfg);
 	timers(cli->st, cli->cfg);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
@@ -489,6 +526,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				cli->cfg = fresh;
 				hooks = webhook_sender_new(cli->cfg);
 				crew_start(&crew, cli->cfg, FALSE);
+				recompute_deadlines(cli->st, cli->cfg);
 				if (cli->cfg->lmtp_listen != NULL &&
 				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",

@@ -8,7 +8,8 @@
 /* DESIGN.md, "Contracts": the event kinds scripts rely on. */
 static const char *const KINDS[] = {
 	"created", "message", "assigned", "refused", "taken", "state", "escalated",
-	"note", "breach", "over-quota", "forward", "bounce", NULL,
+	"note", "breach", "over-quota", "forward", "bounce", "wait-reminder",
+	"auto-resolved", "closed", NULL,
 };
 
 const char *const *
