@@ -353,6 +353,23 @@ sla_state(action_t *a, store_ticket_t *t, const char *state, GError **error)
 	return sla_schedule_store(a, t, error);
 }
 
+/* Tell T's requester with TEMPLATE. */
+static gboolean
+tell_requester(action_t *a, const store_ticket_t *t, const char *template_name,
+	       GError **error)
+{
+	notice_mail_t n = { 0 };
+	gboolean queued;
+
+	if (a->notice == NULL)
+		return TRUE;
+	n.template_name = template_name;
+	n.ticket = t;
+	n.to_address = t->requester_address;
+	n.to_name = t->requester_name;
+	return notice_send(a->notice, &n, &queued, error);
+}
+
 /* Move T to STATE by ACTOR (NULL: postdesk itself); reaching resolved
  * tells the requester with TEMPLATE. */
 static gboolean
@@ -374,17 +391,7 @@ set_state(action_t *a, store_ticket_t *t, const char *state, const char *actor,
 	t->state = g_strdup(state);
 	t->state_at = a->now;
 	t->reminded_at = 0;
-	if (strcmp(state, "resolved") == 0 && a->notice != NULL) {
-		notice_mail_t n = { 0 };
-		gboolean queued;
-
-		n.template_name = template_name;
-		n.ticket = t;
-		n.to_address = t->requester_address;
-		n.to_name = t->requester_name;
-		return notice_send(a->notice, &n, &queued, error);
-	}
-	return TRUE;
+	return strcmp(state, "resolved") != 0 || tell_requester(a, t, template_name, error);
 }
 
 gboolean
@@ -1159,23 +1166,6 @@ action_sla_tick(action_t *a, guint *warned, guint *breached, GError **error)
 }
 
 /* ---- Housekeeping ---- */
-
-/* Tell T's requester with TEMPLATE (the wait reminder). */
-static gboolean
-tell_requester(action_t *a, const store_ticket_t *t, const char *template_name,
-	       GError **error)
-{
-	notice_mail_t n = { 0 };
-	gboolean queued;
-
-	if (a->notice == NULL)
-		return TRUE;
-	n.template_name = template_name;
-	n.ticket = t;
-	n.to_address = t->requester_address;
-	n.to_name = t->requester_name;
-	return notice_send(a->notice, &n, &queued, error);
-}
 
 /* Run JOB on T; one of housekeeping()'s jobs. */
 typedef gboolean (*house_job_t)(action_t *a, store_ticket_t *t, const config_group_t *g,

@@ -346,39 +346,48 @@ flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 
 /* The timers of the tickets: offers not answered in time pass on,
  * deadline warnings and breaches, housekeeping (wait reminders, waits
- * resolved, resolved tickets closed). One transaction a run. */
+ * resolved, resolved tickets closed). With RECOMPUTE (a start, a reload)
+ * every deadline is first derived again from CFG: targets, priorities'
+ * targets or an organisation's plan may have changed. One transaction a
+ * run. */
 static gboolean
-timers(store_t *st, const config_t *cfg)
+timers(store_t *st, const config_t *cfg, gboolean recompute)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) secret = NULL;
 	g_autoptr(notice_t) notice = NULL;
 	action_t a = { cfg, st, NULL, util_now() };
-	guint expired = 0, warned = 0, breached = 0, house[ACTION_HOUSE_JOBS] = { 0 };
+	guint expired = 0, warned = 0, breached = 0, moved = 0;
+	guint house[ACTION_HOUSE_JOBS] = { 0 };
 	gint64 offers, sla, due;
+	gboolean open = FALSE;
 
+	if (recompute && (!(open = store_begin(st, &error)) ||
+			  !action_sla_recompute_all(&a, &moved, &error)))
+		goto fail;
 	/* Most minutes nothing is due: look before reading the secret and
 	 * the templates the mails need. */
 	if ((offers = action_offers_due(&a, &error)) < 0 ||
 	    (sla = action_sla_due(&a, &error)) < 0 ||
 	    (due = action_housekeeping_due(&a, &error)) < 0)
 		goto fail;
-	if (offers + sla + due == 0)
-		return TRUE;
-	if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
-	    (notice = notice_new(cfg, st, secret, &error)) == NULL)
-		goto fail;
-	a.notice = notice;
-	if (!store_begin(st, &error))
-		goto fail;
-	if (!action_expire_offers(&a, &expired, &error) ||
-	    !action_sla_tick(&a, &warned, &breached, &error) ||
-	    !action_housekeeping(&a, house, &error)) {
-		store_rollback(st);
-		goto fail;
+	if (offers + sla + due > 0) {
+		if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
+		    (notice = notice_new(cfg, st, secret, &error)) == NULL ||
+		    (!open && !(open = store_begin(st, &error))))
+			goto fail;
+		a.notice = notice;
+		if (!action_expire_offers(&a, &expired, &error) ||
+		    !action_sla_tick(&a, &warned, &breached, &error) ||
+		    !action_housekeeping(&a, house, &error))
+			goto fail;
 	}
-	if (!store_commit(st, &error))
+	open = FALSE;
+	if ((recompute || offers + sla + due > 0) && !store_commit(st, &error))
 		goto fail;
+	if (moved > 0)
+		log_info("timers: %u deadline%s moved by the configuration", moved,
+			 moved == 1 ? "" : "s");
 	if (expired > 0)
 		log_info("timers: %u offer%s passed on (not taken in time)", expired,
 			 expired == 1 ? "" : "s");
@@ -391,34 +400,9 @@ timers(store_t *st, const config_t *cfg)
 			 house[ACTION_HOUSE_RESOLVE], house[ACTION_HOUSE_CLOSE]);
 	return TRUE;
 fail:
-	log_warn("timers: %s", error->message);
-	return FALSE;
-}
-
-/* Derive every deadline again from the configuration CFG now in force:
- * targets, priorities' targets or an organisation's plan may have
- * changed. Once at the start and after each reload. */
-static gboolean
-recompute_deadlines(store_t *st, const config_t *cfg)
-{
-	g_autoptr(GError) error = NULL;
-	action_t a = { cfg, st, NULL, util_now() };
-	guint changed = 0;
-
-	if (!store_begin(st, &error))
-		goto fail;
-	if (!action_sla_recompute_all(&a, &changed, &error)) {
+	if (open)
 		store_rollback(st);
-		goto fail;
-	}
-	if (!store_commit(st, &error))
-		goto fail;
-	if (changed > 0)
-		log_info("run: %u deadline%s moved by the configuration", changed,
-			 changed == 1 ? "" : "s");
-	return TRUE;
-fail:
-	log_warn("recomputing deadlines: %s", error->message);
+	log_warn("timers: %s", error->message);
 	return FALSE;
 }
 
@@ -434,7 +418,7 @@ drain(int fd)
 gboolean
 cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
-	gboolean once = FALSE, ok = TRUE;
+	gboolean once = FALSE, ok = TRUE, recompute = FALSE;
 	gint64 last_timers;
 	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
@@ -475,8 +459,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
-		ok = recompute_deadlines(cli->st, cli->cfg) && ok;
-		ok = timers(cli->st, cli->cfg) && ok;
+		ok = timers(cli->st, cli->cfg, TRUE) && ok;
 		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
@@ -490,8 +473,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			return FALSE;
 		}
 	}
-	recompute_deadlines(cli->st, cli->cfg);
-	timers(cli->st, cli->cfg);
+	timers(cli->st, cli->cfg, TRUE);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
 	while (!got_stop) {
@@ -526,15 +508,16 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				cli->cfg = fresh;
 				hooks = webhook_sender_new(cli->cfg);
 				crew_start(&crew, cli->cfg, FALSE);
-				recompute_deadlines(cli->st, cli->cfg);
+				recompute = TRUE;
 				if (cli->cfg->lmtp_listen != NULL &&
 				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",
 						  cerr->message);
 			}
 		}
-		if (util_now() - last_timers >= RUN_TIMERS_EVERY_S) {
-			timers(cli->st, cli->cfg);
+		if (recompute || util_now() - last_timers >= RUN_TIMERS_EVERY_S) {
+			timers(cli->st, cli->cfg, recompute);
+			recompute = FALSE;
 			last_timers = util_now();
 		}
 		flush(cli->st, cli->cfg, hooks);

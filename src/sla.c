@@ -1188,8 +1188,10 @@ sla_is_open(const sla_calendar_t *cal, gint64 t)
 
 /* ---- Durations ---- */
 
-static gboolean G_GNUC_PRINTF(4, 5)
-duration_fail(const char *text, gsize pos, GError **error, const char *fmt, ...)
+/* KIND ("duration", "targets") TEXT is wrong at POS: PD_ERROR_CONFIG. */
+static gboolean G_GNUC_PRINTF(5, 6)
+text_fail(const char *kind, const char *text, gsize pos, GError **error, const char *fmt,
+	  ...)
 {
 	g_autofree char *quoted = quote_part(text, strlen(text));
 	g_autofree char *what = NULL;
@@ -1199,7 +1201,7 @@ duration_fail(const char *text, gsize pos, GError **error, const char *fmt, ...)
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-		    "duration '%s': %s at offset %zu", quoted, what, pos);
+		    "%s '%s': %s at offset %zu", kind, quoted, what, pos);
 	return FALSE;
 }
 
@@ -1219,42 +1221,42 @@ duration_parse(const char *text, gint64 week_s, gint64 day_s, sla_target_t *out,
 	if (text == NULL)
 		text = "";
 	if (strlen(text) > DURATION_TEXT_MAX)
-		return duration_fail(text, DURATION_TEXT_MAX, error,
+		return text_fail("duration", text, DURATION_TEXT_MAX, error,
 				     "longer than %d bytes", DURATION_TEXT_MAX);
 	while (g_ascii_isspace(text[pos]))
 		pos++;
 	if (text[pos] == '\0')
-		return duration_fail(text, pos, error, "no number");
+		return text_fail("duration", text, pos, error, "no number");
 	while (text[pos] != '\0') {
 		gsize start = pos;
 		gint64 n = 0;
 		const char *u;
 
 		if (!g_ascii_isdigit(text[pos]))
-			return duration_fail(text, pos, error,
+			return text_fail("duration", text, pos, error,
 					     "expected a number");
 		for (; g_ascii_isdigit(text[pos]); pos++) {
 			n = n * 10 + (text[pos] - '0');
 			if (n > SLA_DURATION_MAX)
-				return duration_fail(text, start, error,
+				return text_fail("duration", text, start, error,
 						     "more than %d days",
 						     SLA_HORIZON_DAYS);
 		}
 		while (g_ascii_isspace(text[pos]))
 			pos++;
 		if (text[pos] == '\0')
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"no unit (s, m, h, d or w) after the number");
 		u = g_ascii_isalpha(text[pos])
 			    ? strchr(UNITS, g_ascii_tolower(text[pos]))
 			    : NULL;
 		if (u == NULL)
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"unknown unit (use s, m, h, d or w)");
 		if (u - UNITS <= last)
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"unit '%c' after a smaller or the same unit",
 				*u);
@@ -1262,7 +1264,7 @@ duration_parse(const char *text, gint64 week_s, gint64 day_s, sla_target_t *out,
 		parts[last] = n;
 		total += n * muls[last];
 		if (total > SLA_DURATION_MAX)
-			return duration_fail(text, start, error,
+			return text_fail("duration", text, start, error,
 					     "more than %d days",
 					     SLA_HORIZON_DAYS);
 		pos++;
@@ -1270,7 +1272,7 @@ duration_parse(const char *text, gint64 week_s, gint64 day_s, sla_target_t *out,
 			pos++;
 	}
 	if (total == 0)
-		return duration_fail(text, 0, error, "zero");
+		return text_fail("duration", text, 0, error, "zero");
 	out->set = TRUE;
 	out->weeks = parts[0];
 	out->days = parts[1];
@@ -1316,21 +1318,6 @@ sla_target_seconds(const sla_calendar_t *cal, const sla_target_t *t)
 	       t->days * (cal != NULL ? cal->day_seconds : DAY_SECONDS) + t->seconds;
 }
 
-static gboolean G_GNUC_PRINTF(4, 5)
-targets_fail(const char *text, gsize pos, GError **error, const char *fmt, ...)
-{
-	g_autofree char *quoted = quote_part(text, strlen(text));
-	g_autofree char *what = NULL;
-	va_list ap;
-
-	va_start(ap, fmt);
-	what = g_strdup_vprintf(fmt, ap);
-	va_end(ap);
-	g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-		    "targets '%s': %s at offset %zu", quoted, what, pos);
-	return FALSE;
-}
-
 /* The length of a "PRIORITY:" label at TEXT (letters, blanks, a colon),
  * 0 when there is none; *NAME_LEN gets the letters' length. */
 static gsize
@@ -1368,15 +1355,15 @@ targets_item(const char *text, gsize start, gsize end, sla_targets_t *out,
 
 		prio = sla_priority_from_name(name);
 		if (prio < 0)
-			return targets_fail(text, start, error,
+			return text_fail("targets", text, start, error,
 					    "unknown priority '%s' (use low, normal, "
 					    "high or urgent)", name);
 		if (out->of[prio].set)
-			return targets_fail(text, start, error,
+			return text_fail("targets", text, start, error,
 					    "priority %s given twice",
 					    PRIORITY_NAMES[prio]);
 	} else if (*have_bare) {
-		return targets_fail(text, start, error,
+		return text_fail("targets", text, start, error,
 				    "a second target without a priority "
 				    "(write PRIORITY:DURATION)");
 	}
@@ -1412,7 +1399,7 @@ sla_targets_parse(const char *text, sla_targets_t *out, GError **error)
 		text = "";
 	len = strlen(text);
 	if (len > SLA_TARGETS_TEXT_MAX)
-		return targets_fail(text, SLA_TARGETS_TEXT_MAX, error,
+		return text_fail("targets", text, SLA_TARGETS_TEXT_MAX, error,
 				    "longer than %d bytes", SLA_TARGETS_TEXT_MAX);
 	while (pos <= len) {
 		gsize start, end, name_len;
@@ -1431,7 +1418,7 @@ sla_targets_parse(const char *text, sla_targets_t *out, GError **error)
 		while (end > start && g_ascii_isspace(text[end - 1]))
 			end--;
 		if (end == start)
-			return targets_fail(text, start, error,
+			return text_fail("targets", text, start, error,
 					    start == len && start == 0
 						    ? "empty"
 						    : "empty item");

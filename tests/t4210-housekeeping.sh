@@ -73,6 +73,12 @@ for r in c.execute(sys.argv[2]):
 utc() { date -u -d "$1" +%s; }
 due() { dbq "SELECT due_kind, due_at FROM tickets WHERE id = $1"; }
 events() { dbq "SELECT detail FROM events WHERE ticket_id = $1 AND kind = '$2' ORDER BY id"; }
+state() { dbq "SELECT state FROM tickets WHERE id = $1"; }
+# fires BEFORE AT LOG: run --once logs no LOG at BEFORE, and LOG at AT.
+fires() {
+	POSTDESK_NOW=$1 pd run --once 2>err && ! grep -q "$3" err &&
+	POSTDESK_NOW=$2 pd run --once 2>err && test_grep "$3" err
+}
 
 # Monday 2026-11-02 10:00 UTC.
 T0=2026-11-02T10:00:00Z
@@ -99,15 +105,13 @@ test_expect_success 'the gold plan overrides urgent (15 min); normal stays the g
 test_expect_success 'the organisation moves to the silver plan: run recomputes its deadline' '
 	conf silver && pd check &&
 	POSTDESK_NOW=2026-11-02T10:05:00Z pd run --once 2>err &&
-	test_grep "1 deadline moved by the configuration" err &&
+	test_grep "timers: 1 deadline moved by the configuration" err &&
 	test "$(due 3)" = "first_response|$(utc 2026-11-02T14:00:00Z)" &&
 	test "$(due 2)" = "first_response|$(utc 2026-11-02T11:00:00Z)"
 '
 
 test_expect_success 'the urgent ticket breaches at 11:00, the normal one does not' '
-	POSTDESK_NOW=2026-11-02T10:59:00Z pd run --once 2>err && ! grep -q breach err &&
-	POSTDESK_NOW=2026-11-02T11:01:00Z pd run --once 2>err &&
-	test_grep "0 deadline warnings, 1 breach$" err &&
+	fires 2026-11-02T10:59:00Z 2026-11-02T11:01:00Z "0 deadline warnings, 1 breach$" &&
 	test "$(events 2 breach)" = "first_response due 2026-11-02T11:00:00Z missed (none)" &&
 	test -z "$(events 1 breach)"
 '
@@ -137,11 +141,9 @@ test_expect_success '#wait: the customer is reminded once after 3 days' '
 	POSTDESK_NOW=$T0 customer s4@x fay@customer.example "Logs" "Broken." &&
 	collect open4 &&
 	POSTDESK_NOW=2026-11-03T10:00:00Z alice w4@alice "$(notice 4)" "#wait\nPlease send the logs." &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 4")" = waiting &&
+	test "$(state 4)" = waiting &&
 	collect asked &&
-	POSTDESK_NOW=2026-11-06T09:59:00Z pd run --once 2>err && ! grep -q "wait reminder" err &&
-	POSTDESK_NOW=2026-11-06T10:00:00Z pd run --once 2>err &&
-	test_grep "1 wait reminder, 0 resolved after waiting, 0 closed" err &&
+	fires 2026-11-06T09:59:00Z 2026-11-06T10:00:00Z "1 wait reminder, 0 resolved after waiting, 0 closed" &&
 	collect reminded &&
 	reminder=$(to reminded fay@customer.example) && test -n "$reminder" &&
 	test_grep "^Subject: Waiting for your answer: \[Support #4\] Logs" "$reminder" &&
@@ -153,10 +155,8 @@ test_expect_success '#wait: the customer is reminded once after 3 days' '
 '
 
 test_expect_success 'no answer for 7 days: resolved with the auto-resolved mail' '
-	POSTDESK_NOW=2026-11-10T09:59:00Z pd run --once 2>err && ! grep -q "resolved after" err &&
-	POSTDESK_NOW=2026-11-10T10:00:00Z pd run --once 2>err &&
-	test_grep "0 wait reminders, 1 resolved after waiting, 0 closed" err &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 4")" = resolved &&
+	fires 2026-11-10T09:59:00Z 2026-11-10T10:00:00Z "0 wait reminders, 1 resolved after waiting, 0 closed" &&
+	test "$(state 4)" = resolved &&
 	test "$(events 4 state | tail -1)" = "waiting -> resolved" &&
 	test "$(events 4 auto-resolved)" = "no answer from the customer for 604800s (wait_resolve)" &&
 	collect resolved && mail=$(to resolved fay@customer.example) &&
@@ -165,10 +165,8 @@ test_expect_success 'no answer for 7 days: resolved with the auto-resolved mail'
 '
 
 test_expect_success 'resolved 14 days: closed; the customer mail opens a new linked ticket' '
-	POSTDESK_NOW=2026-11-24T09:59:00Z pd run --once 2>err && ! grep -q " closed" err &&
-	POSTDESK_NOW=2026-11-24T10:00:00Z pd run --once 2>err &&
-	test_grep "0 wait reminders, 0 resolved after waiting, 1 closed" err &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 4")" = closed &&
+	fires 2026-11-24T09:59:00Z 2026-11-24T10:00:00Z "0 wait reminders, 0 resolved after waiting, 1 closed" &&
+	test "$(state 4)" = closed &&
 	test "$(events 4 closed)" = "resolved 1209600s ago (close_after); mail opens a new ticket" &&
 	printf "From: fay@customer.example\nTo: core@example.org\nSubject: Re: [Support #4] Logs\nMessage-ID: <s4b@x>\n\nHere they are.\n" |
 		POSTDESK_NOW=2026-11-24T11:00:00Z pd deliver &&
@@ -180,14 +178,14 @@ test_expect_success 'the reopen window ends with close_after, also before the ti
 	POSTDESK_NOW=2026-11-24T12:00:00Z customer s6@x gil@customer.example "Printer" "Jammed." &&
 	collect open6 &&
 	POSTDESK_NOW=2026-11-24T12:10:00Z alice r6@alice "$(notice 6)" "#resolve\nFixed it." &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 6")" = resolved &&
+	test "$(state 6)" = resolved &&
 	printf "From: gil@customer.example\nTo: core@example.org\nSubject: Re: [Support #6] Printer\nMessage-ID: <s6b@x>\n\nAgain.\n" |
 		POSTDESK_NOW=2026-12-01T12:00:00Z pd deliver &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 6")" = open &&
+	test "$(state 6)" = open &&
 	POSTDESK_NOW=2026-12-01T12:05:00Z alice r6b@alice "$(notice 6)" "#resolve\nFixed again." &&
 	printf "From: gil@customer.example\nTo: core@example.org\nSubject: Re: [Support #6] Printer\nMessage-ID: <s6c@x>\n\nAnd again.\n" |
 		POSTDESK_NOW=2026-12-15T12:06:00Z pd deliver &&
-	test "$(dbq "SELECT state FROM tickets WHERE id = 6")" = resolved &&
+	test "$(state 6)" = resolved &&
 	test "$(dbq "SELECT linked_to FROM tickets WHERE id = 7")" = 6
 '
 
