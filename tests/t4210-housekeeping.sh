@@ -42,6 +42,20 @@ test_expect_success 'setup: one 24x7 group with targets per priority, two plans'
 	setup_gateway && conf gold && pd check
 '
 
+test_expect_success 'check: targets and housekeeping are validated where they are written' '
+	check_broken "[gateway]
+support_address = support@example.org
+[group:core]
+first_response = asap:1h
+wait_reminder = 7d
+wait_resolve = 3d
+[plan:p]
+next_response = urgent:2h 24h" \
+	"bad.conf:4: \[group:core\] first_response: targets .asap:1h.: unknown priority .asap. (use low, normal, high or urgent) at offset 0" \
+	"bad.conf:5: \[group:core\] wait_reminder: must be shorter than wait_resolve" \
+	"bad.conf:8: \[plan:p\] next_response: targets .urgent:2h 24h.: urgent: duration .2h 24h.: unit .h. after a smaller or the same unit at offset 5"
+'
+
 collect() {
 	# Mail is queued at its POSTDESK_NOW, due from then on.
 	POSTDESK_NOW=2027-01-01T00:00:00Z pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
