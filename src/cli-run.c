@@ -382,9 +382,12 @@ timers(store_t *st, const config_t *cfg, gboolean recompute)
 		    !action_housekeeping(&a, house, &error))
 			goto fail;
 	}
+	/* Nothing written: no commit (and none of its crash points). */
+	if (open && offers + sla + due == 0 && moved == 0)
+		store_rollback(st);
+	else if (open && !store_commit(st, &error))
+		goto fail_committing;
 	open = FALSE;
-	if ((recompute || offers + sla + due > 0) && !store_commit(st, &error))
-		goto fail;
 	if (moved > 0)
 		log_info("timers: %u deadline%s moved by the configuration", moved,
 			 moved == 1 ? "" : "s");
@@ -402,6 +405,7 @@ timers(store_t *st, const config_t *cfg, gboolean recompute)
 fail:
 	if (open)
 		store_rollback(st);
+fail_committing:
 	log_warn("timers: %s", error->message);
 	return FALSE;
 }
