@@ -316,44 +316,65 @@ action_refuse(action_t *a, store_ticket_t *t, const char *member, const char *re
 	       store_queue_to_back(a->st, t->group, m->address, error);
 }
 
-static const sla_calendar_t *
-calendar_of(action_t *a, const store_ticket_t *t)
-{
-	const config_group_t *g = config_group(a->cfg, t->group);
+static gboolean sla_schedule_store(action_t *a, store_ticket_t *t, GError **error);
 
-	return g != NULL ? g->calendar : NULL;
+/* Stop T's clock: no deadline, nothing for the timer. */
+static void
+sla_clear(store_ticket_t *t)
+{
+	t->due_at = 0;
+	t->due_from = 0;
+	t->paused_at = 0;
+	t->sla_next = 0;
+	g_clear_pointer(&t->due_kind, g_free);
 }
 
 /* The clock follows the state: waiting on the customer pauses it (#wait),
- * back to open resumes it with the business time that was left, resolved
- * stops it. */
+ * back to open resumes it, the paused business time added to what it
+ * does not count; resolved or closed stops it. */
 static gboolean
 sla_state(action_t *a, store_ticket_t *t, const char *state, GError **error)
 {
-	const sla_calendar_t *cal = calendar_of(a, t);
+	const config_group_t *g = config_group(a->cfg, t->group);
 
-	if (t->due_at == 0 || cal == NULL)
+	if (t->due_at == 0 || g == NULL || g->calendar == NULL)
 		return TRUE;
 	if (strcmp(state, "waiting") == 0 && t->paused_at == 0) {
 		t->paused_at = a->now;
 	} else if (strcmp(state, "open") == 0 && t->paused_at != 0) {
-		gint64 left = sla_business_seconds(cal, t->paused_at, t->due_at);
-
-		t->due_at = sla_deadline(cal, a->now, left);
+		t->paused_seconds += sla_business_seconds(g->calendar, t->paused_at, a->now);
 		t->paused_at = 0;
 	} else if (strcmp(state, "resolved") == 0 || strcmp(state, "closed") == 0) {
-		t->due_at = 0;
-		t->paused_at = 0;
-		g_clear_pointer(&t->due_kind, g_free);
+		sla_clear(t);
+		return store_ticket_set_sla(a->st, t, error);
 	} else {
 		return TRUE;
 	}
-	return store_ticket_set_sla(a->st, t, error);
+	return sla_schedule_store(a, t, error);
 }
 
-gboolean
-action_set_state(action_t *a, store_ticket_t *t, const char *state, const char *actor,
-		 GError **error)
+/* Tell T's requester with TEMPLATE. */
+static gboolean
+tell_requester(action_t *a, const store_ticket_t *t, const char *template_name,
+	       GError **error)
+{
+	notice_mail_t n = { 0 };
+	gboolean queued;
+
+	if (a->notice == NULL)
+		return TRUE;
+	n.template_name = template_name;
+	n.ticket = t;
+	n.to_address = t->requester_address;
+	n.to_name = t->requester_name;
+	return notice_send(a->notice, &n, &queued, error);
+}
+
+/* Move T to STATE by ACTOR (NULL: postdesk itself); reaching resolved
+ * tells the requester with TEMPLATE. */
+static gboolean
+set_state(action_t *a, store_ticket_t *t, const char *state, const char *actor,
+	  const char *template_name, GError **error)
 {
 	g_autofree char *detail = NULL;
 
@@ -368,17 +389,16 @@ action_set_state(action_t *a, store_ticket_t *t, const char *state, const char *
 		return FALSE;
 	g_free(t->state);
 	t->state = g_strdup(state);
-	if (strcmp(state, "resolved") == 0 && a->notice != NULL) {
-		notice_mail_t n = { 0 };
-		gboolean queued;
+	t->state_at = a->now;
+	t->reminded_at = 0;
+	return strcmp(state, "resolved") != 0 || tell_requester(a, t, template_name, error);
+}
 
-		n.template_name = "resolved";
-		n.ticket = t;
-		n.to_address = t->requester_address;
-		n.to_name = t->requester_name;
-		return notice_send(a->notice, &n, &queued, error);
-	}
-	return TRUE;
+gboolean
+action_set_state(action_t *a, store_ticket_t *t, const char *state, const char *actor,
+		 GError **error)
+{
+	return set_state(a, t, state, actor, "resolved", error);
 }
 
 /* Take T's owner off it (their pending offer withdrawn) before it moves. */
@@ -452,7 +472,8 @@ action_set_priority(action_t *a, store_ticket_t *t, const char *priority, const 
 	g_free(t->priority);
 	t->priority = g_strdup(priority);
 	return store_ticket_update(a->st, t, a->now, error) &&
-	       add_event(a, t->id, "priority", actor, detail, error);
+	       add_event(a, t->id, "priority", actor, detail, error) &&
+	       action_sla_recompute(a, t, NULL, error);
 }
 
 /* Offer T to member M by name (escalation, referral), even if they were
@@ -858,73 +879,194 @@ action_group_queue(const config_t *cfg, store_t *st, const char *group, GError *
 	return out;
 }
 
+static config_target_kind_t
+target_kind(const char *due_kind)
+{
+	if (g_strcmp0(due_kind, "first_response") == 0)
+		return CONFIG_FIRST_RESPONSE;
+	if (g_strcmp0(due_kind, "next_response") == 0)
+		return CONFIG_NEXT_RESPONSE;
+	return CONFIG_RESOLUTION;
+}
+
+/* The business seconds of T's target of KIND: its priority, in its
+ * group, under its organisation's plan. */
+static gint64
+sla_target(action_t *a, const store_ticket_t *t, const config_group_t *g,
+	   config_target_kind_t kind)
+{
+	return config_target(g, config_plan_for(a->cfg, t->org), kind, t->priority);
+}
+
+/* When T's warning is due: WARN_AT per cent of its target gone, or 0
+ * when the group warns not. */
+static gint64
+sla_warn_time(action_t *a, const store_ticket_t *t, const config_group_t *g)
+{
+	gint64 target = sla_target(a, t, g, target_kind(t->due_kind));
+	gint64 w;
+
+	if (g->warn_at <= 0 || g->warn_at >= 100 || target <= 0)
+		return 0;
+	w = sla_deadline(g->calendar, t->due_from,
+			 target * g->warn_at / 100 + t->paused_seconds - t->pause_base);
+	return w == SLA_NEVER ? 0 : w;
+}
+
+/* Derive T's deadline and the timer's next look from its running clock
+ * (due_kind, due_from, the pauses) and its target now: a priority or a
+ * plan that changed moves the deadline. A clock whose target is gone
+ * stops. */
+static void
+sla_schedule(action_t *a, store_ticket_t *t)
+{
+	const config_group_t *g = config_group(a->cfg, t->group);
+	gint64 target, warn;
+
+	if (t->due_kind == NULL || g == NULL || g->calendar == NULL) {
+		sla_clear(t);
+		return;
+	}
+	target = sla_target(a, t, g, target_kind(t->due_kind));
+	if (target <= 0) {
+		sla_clear(t);
+		return;
+	}
+	t->due_at = sla_deadline(g->calendar, t->due_from,
+				 target + t->paused_seconds - t->pause_base);
+	if (t->due_at == SLA_NEVER) {
+		sla_clear(t);
+		return;
+	}
+	/* A breach at or after this deadline was this clock's: done. */
+	if (t->paused_at != 0 || (t->breached_at != 0 && t->breached_at >= t->due_at)) {
+		t->sla_next = 0;
+		return;
+	}
+	warn = t->warned_at == 0 ? sla_warn_time(a, t, g) : 0;
+	t->sla_next = warn != 0 && warn < t->due_at ? warn : t->due_at;
+}
+
+static gboolean
+sla_schedule_store(action_t *a, store_ticket_t *t, GError **error)
+{
+	sla_schedule(a, t);
+	return store_ticket_set_sla(a->st, t, error);
+}
+
+/* Start T's clock of KIND at FROM; the pauses before FROM do not count
+ * for it (a next response), those since its opening do for the others. */
+static gboolean
+sla_clock_start(action_t *a, store_ticket_t *t, const char *kind, gint64 from,
+		GError **error)
+{
+	g_free(t->due_kind);
+	t->due_kind = g_strdup(kind);
+	t->due_from = from;
+	t->pause_base = strcmp(kind, "next_response") == 0 ? t->paused_seconds : 0;
+	t->warned_at = 0;
+	return sla_schedule_store(a, t, error);
+}
+
 gboolean
 action_sla_start(action_t *a, store_ticket_t *t, GError **error)
 {
-	const config_group_t *g = config_group(a->cfg, t->group);
-
-	if (g == NULL || g->calendar == NULL || g->first_response <= 0)
-		return TRUE;
-	t->due_at = sla_deadline(g->calendar, t->created, g->first_response);
-	if (t->due_at == SLA_NEVER)
-		t->due_at = 0;
-	g_free(t->due_kind);
-	t->due_kind = g_strdup("first_response");
-	return store_ticket_set_sla(a->st, t, error);
+	return sla_clock_start(a, t, "first_response", t->created, error);
 }
 
 gboolean
 action_sla_answered(action_t *a, store_ticket_t *t, GError **error)
 {
-	const config_group_t *g = config_group(a->cfg, t->group);
+	gint64 resolved;
 
-	if (t->first_response_at != 0)
-		return TRUE;
-	t->first_response_at = a->now;
-	if (g_strcmp0(t->due_kind, "first_response") == 0) {
-		g_clear_pointer(&t->due_kind, g_free);
-		t->due_at = 0;
-		t->warned_at = 0;
-		if (g != NULL && g->calendar != NULL && g->resolution > 0) {
-			t->due_at = sla_deadline(g->calendar, t->created, g->resolution);
-			t->due_kind = g_strdup("resolution");
-			if (t->due_at == SLA_NEVER)
-				t->due_at = 0;
-		}
-	}
+	if (t->first_response_at == 0)
+		t->first_response_at = a->now;
+	if (g_strcmp0(t->due_kind, "resolution") == 0)
+		return store_ticket_set_sla(a->st, t, error);
+	/* Back to the resolution clock, unless the ticket was resolved once:
+	 * a reopened ticket has had its resolution. */
+	if ((resolved = store_ticket_was_resolved(a->st, t->id, error)) < 0)
+		return FALSE;
+	if (resolved == 0)
+		return sla_clock_start(a, t, "resolution", t->created, error);
+	sla_clear(t);
 	return store_ticket_set_sla(a->st, t, error);
 }
 
-/* Whether T's warning is due: WARN_AT per cent of its business time gone. */
-static gboolean
-sla_warn_due(action_t *a, const store_ticket_t *t, const config_group_t *g)
+gboolean
+action_sla_customer(action_t *a, store_ticket_t *t, GError **error)
 {
-	gint64 total, gone;
+	const config_group_t *g = config_group(a->cfg, t->group);
+	gint64 target, due;
 
-	if (t->warned_at != 0 || g->warn_at <= 0 || g->warn_at >= 100)
+	/* Not answered yet: the first response is still what is due. */
+	if (t->first_response_at == 0 || g == NULL || g->calendar == NULL ||
+	    g_strcmp0(t->due_kind, "next_response") == 0 ||
+	    g_strcmp0(t->due_kind, "first_response") == 0)
+		return TRUE;
+	target = sla_target(a, t, g, CONFIG_NEXT_RESPONSE);
+	if (target <= 0)
+		return TRUE;
+	due = sla_deadline(g->calendar, a->now, target);
+	/* A resolution due before it (and not missed) is the deadline that
+	 * binds. */
+	if (t->due_kind != NULL && t->due_at != 0 && t->due_at <= due &&
+	    !(t->breached_at != 0 && t->breached_at >= t->due_at))
+		return TRUE;
+	return sla_clock_start(a, t, "next_response", a->now, error);
+}
+
+gboolean
+action_sla_recompute(action_t *a, store_ticket_t *t, gboolean *changed, GError **error)
+{
+	gint64 due = t->due_at, next = t->sla_next;
+	gboolean was = t->due_kind != NULL;
+
+	if (changed != NULL)
+		*changed = FALSE;
+	if (strcmp(t->state, "resolved") == 0 || strcmp(t->state, "closed") == 0)
+		return TRUE;
+	/* A target that appears (a priority raised past "low:0") starts the
+	 * first-response clock from the opening. */
+	if (t->due_kind == NULL && t->first_response_at == 0) {
+		t->due_kind = g_strdup("first_response");
+		t->due_from = t->created;
+		t->pause_base = 0;
+	}
+	sla_schedule(a, t);
+	if (t->due_at == due && t->sla_next == next && (t->due_kind != NULL) == was)
+		return TRUE;
+	if (changed != NULL)
+		*changed = TRUE;
+	return store_ticket_set_sla(a->st, t, error);
+}
+
+gboolean
+action_sla_recompute_all(action_t *a, guint *count, GError **error)
+{
+	g_autoptr(GPtrArray) list = store_ticket_list_timed(a->st, error);
+	guint n = 0;
+
+	if (list == NULL)
 		return FALSE;
-	total = sla_business_seconds(g->calendar, t->created, t->due_at);
-	gone = sla_business_seconds(g->calendar, t->created, a->now);
-	return total > 0 && gone * 100 >= total * g->warn_at;
+	for (guint i = 0; i < list->len; i++) {
+		gboolean changed;
+
+		if (!action_sla_recompute(a, list->pdata[i], &changed, error))
+			return FALSE;
+		n += changed;
+	}
+	if (count != NULL)
+		*count = n;
+	return TRUE;
 }
 
 gint64
 action_sla_due(action_t *a, GError **error)
 {
-	g_autoptr(GPtrArray) running = store_ticket_list_running(a->st, error);
-	gint64 n = 0;
+	g_autoptr(GPtrArray) due = store_ticket_list_sla_due(a->st, a->now, 1, error);
 
-	if (running == NULL)
-		return -1;
-	for (guint i = 0; i < running->len; i++) {
-		store_ticket_t *t = running->pdata[i];
-		const config_group_t *g = config_group(a->cfg, t->group);
-
-		if (g != NULL && g->calendar != NULL &&
-		    (a->now >= t->due_at || sla_warn_due(a, t, g)))
-			n++;
-	}
-	return n;
+	return due != NULL ? (gint64)due->len : -1;
 }
 
 /* Tell T's owner (else its group) that its deadline is near or missed. */
@@ -956,6 +1098,7 @@ sla_breach(action_t *a, store_ticket_t *t, const config_group_t *g, GError **err
 	GError *local = NULL;
 
 	t->breached_at = a->now;
+	t->sla_next = 0;
 	if (!store_ticket_set_sla(a->st, t, error) ||
 	    !add_event(a, t->id, "breach", NULL, detail, error) ||
 	    !sla_tell(a, t, "The deadline of this ticket has passed.", error))
@@ -980,32 +1123,154 @@ sla_breach(action_t *a, store_ticket_t *t, const config_group_t *g, GError **err
 gboolean
 action_sla_tick(action_t *a, guint *warned, guint *breached, GError **error)
 {
-	g_autoptr(GPtrArray) running = store_ticket_list_running(a->st, error);
+	g_autoptr(GPtrArray) due = store_ticket_list_sla_due(a->st, a->now, ACTION_TICK_MAX,
+							     error);
 	guint w = 0, b = 0;
 
-	if (running == NULL)
+	if (due == NULL)
 		return FALSE;
-	for (guint i = 0; i < running->len; i++) {
-		store_ticket_t *t = running->pdata[i];
+	for (guint i = 0; i < due->len; i++) {
+		store_ticket_t *t = due->pdata[i];
 		const config_group_t *g = config_group(a->cfg, t->group);
+		gint64 warn;
 
-		if (g == NULL || g->calendar == NULL)
+		if (g == NULL || g->calendar == NULL || t->due_at == 0) {
+			/* A group gone from the configuration: nothing to time. */
+			t->sla_next = 0;
+			if (!store_ticket_set_sla(a->st, t, error))
+				return FALSE;
 			continue;
+		}
 		if (a->now >= t->due_at) {
 			if (!sla_breach(a, t, g, error))
 				return FALSE;
 			b++;
-		} else if (sla_warn_due(a, t, g)) {
+			continue;
+		}
+		warn = t->warned_at == 0 ? sla_warn_time(a, t, g) : 0;
+		if (warn != 0 && a->now >= warn) {
 			t->warned_at = a->now;
-			if (!store_ticket_set_sla(a->st, t, error) ||
-			    !sla_tell(a, t, NULL, error))
+			if (!sla_tell(a, t, NULL, error))
 				return FALSE;
 			w++;
 		}
+		/* Also what an old row (or a changed warn_at) needs. */
+		if (!sla_schedule_store(a, t, error))
+			return FALSE;
 	}
 	if (warned != NULL)
 		*warned = w;
 	if (breached != NULL)
 		*breached = b;
+	return TRUE;
+}
+
+/* ---- Housekeeping ---- */
+
+/* Run JOB on T; one of housekeeping()'s jobs. */
+typedef gboolean (*house_job_t)(action_t *a, store_ticket_t *t, const config_group_t *g,
+				GError **error);
+
+static gboolean
+house_resolve(action_t *a, store_ticket_t *t, const config_group_t *g, GError **error)
+{
+	g_autofree char *detail = g_strdup_printf("no answer from the customer for %" G_GINT64_FORMAT
+						  "s (wait_resolve)", a->now - t->state_at);
+
+	return set_state(a, t, "resolved", NULL, "auto-resolved", error) &&
+	       add_event(a, t->id, "auto-resolved", NULL, detail, error);
+}
+
+static gboolean
+house_remind(action_t *a, store_ticket_t *t, const config_group_t *g, GError **error)
+{
+	g_autofree char *detail = g_strdup_printf("waiting on the customer since %" G_GINT64_FORMAT
+						  "s (wait_reminder)", a->now - t->state_at);
+
+	return store_ticket_set_reminded(a->st, t->id, a->now, error) &&
+	       tell_requester(a, t, "wait-reminder", error) &&
+	       add_event(a, t->id, "wait-reminder", NULL, detail, error);
+}
+
+static gboolean
+house_close(action_t *a, store_ticket_t *t, const config_group_t *g, GError **error)
+{
+	g_autofree char *detail = g_strdup_printf("resolved %" G_GINT64_FORMAT
+						  "s ago (close_after); mail opens a new ticket",
+						  a->now - t->state_at);
+
+	return set_state(a, t, "closed", NULL, NULL, error) &&
+	       add_event(a, t->id, "closed", NULL, detail, error);
+}
+
+/* The jobs by action_house_job_t: a wait past both wait_resolve and
+ * wait_reminder (run was down) is resolved without a reminder first. */
+static const struct {
+	const char *state;
+	gsize after;       /* offset of the duration in config_group_t */
+	gboolean unreminded;
+	house_job_t job;
+} HOUSE_JOBS[ACTION_HOUSE_JOBS] = {
+	[ACTION_HOUSE_RESOLVE] = { "waiting", G_STRUCT_OFFSET(config_group_t, wait_resolve),
+				   FALSE, house_resolve },
+	[ACTION_HOUSE_REMIND] = { "waiting", G_STRUCT_OFFSET(config_group_t, wait_reminder),
+				  TRUE, house_remind },
+	[ACTION_HOUSE_CLOSE] = { "resolved", G_STRUCT_OFFSET(config_group_t, close_after),
+				 FALSE, house_close },
+};
+
+/* How many tickets job J has due in every group (at most one a group
+ * when only looking); with RUN, do it for at most ACTION_TICK_MAX a
+ * group. -1 on error. */
+static gint64
+house_run(action_t *a, action_house_job_t j, gboolean run, GError **error)
+{
+	gint64 n = 0;
+
+	for (guint i = 0; i < a->cfg->groups->len; i++) {
+		const config_group_t *g = a->cfg->groups->pdata[i];
+		gint64 after = G_STRUCT_MEMBER(gint64, g, HOUSE_JOBS[j].after);
+		g_autoptr(GPtrArray) list = NULL;
+
+		if (after <= 0)
+			continue;
+		list = store_ticket_list_in_state(a->st, g->name, HOUSE_JOBS[j].state,
+						  a->now - after, HOUSE_JOBS[j].unreminded,
+						  run ? ACTION_TICK_MAX : 1, error);
+		if (list == NULL)
+			return -1;
+		for (guint k = 0; run && k < list->len; k++)
+			if (!HOUSE_JOBS[j].job(a, list->pdata[k], g, error))
+				return -1;
+		n += list->len;
+	}
+	return n;
+}
+
+gint64
+action_housekeeping_due(action_t *a, GError **error)
+{
+	gint64 n = 0;
+
+	for (int j = 0; j < ACTION_HOUSE_JOBS; j++) {
+		gint64 k = house_run(a, j, FALSE, error);
+
+		if (k < 0)
+			return -1;
+		n += k;
+	}
+	return n;
+}
+
+gboolean
+action_housekeeping(action_t *a, guint counts[ACTION_HOUSE_JOBS], GError **error)
+{
+	for (int j = 0; j < ACTION_HOUSE_JOBS; j++) {
+		gint64 k = house_run(a, j, TRUE, error);
+
+		if (k < 0)
+			return FALSE;
+		counts[j] = (guint)k;
+	}
 	return TRUE;
 }

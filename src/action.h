@@ -99,17 +99,62 @@ gboolean action_notify_update(action_t *a, const store_ticket_t *t, const char *
  * config_member_t*, or NULL on error. Reads only. */
 GPtrArray *action_group_queue(const config_t *cfg, store_t *st, const char *group,
 			      GError **error);
-/* Service levels (sla.c computes; these keep the ticket's clock). Start
- * T's first-response clock in its group's business hours. */
+/* Service levels (sla.c computes; these keep the ticket's clock). A
+ * ticket has one clock at a time (due_kind): first_response from its
+ * opening, then resolution from its opening, or next_response from a
+ * customer's follow-up; each counts business time of the ticket's group
+ * less the time it waited on the customer, towards the target of the
+ * ticket's priority (its organisation's plan first, then its group:
+ * config_target()).
+ *
+ * Start new ticket T's first-response clock. */
 gboolean action_sla_start(action_t *a, store_ticket_t *t, GError **error);
-/* T got its first answer: the clock moves on to resolution. */
+/* A member's answer reached T's customer: a first or next response is
+ * met and the resolution clock runs again (not for a ticket that was
+ * resolved once: it had its resolution). */
 gboolean action_sla_answered(action_t *a, store_ticket_t *t, GError **error);
+/* T's customer wrote again (after T's state followed): once a member has
+ * answered, the next answer is due within next_response from now, unless
+ * a next response is already due or a resolution deadline comes first. */
+gboolean action_sla_customer(action_t *a, store_ticket_t *t, GError **error);
+/* T's priority or plan (or the configuration) changed: its deadline is
+ * derived again from its clock; a target that appears starts the
+ * first-response clock of a ticket not answered yet. *CHANGED (may be
+ * NULL) says whether anything was written. */
+gboolean action_sla_recompute(action_t *a, store_ticket_t *t, gboolean *changed,
+			      GError **error);
+/* action_sla_recompute() for every ticket with a clock or waiting for
+ * its first answer (a scan: for a start or a reload of the
+ * configuration, not for every tick). *COUNT (may be NULL) gets how many
+ * changed. */
+gboolean action_sla_recompute_all(action_t *a, guint *count, GError **error);
+
+/* What one tick does at most per kind of work (and per group for
+ * housekeeping); the rest waits for the next tick. */
+#define ACTION_TICK_MAX 500
 /* Warn about deadlines near (sla-warning, at [group] warn_at per cent of
- * the time) and act on breached ones by [group] on_breach. *WARNED and
- * *BREACHED (may be NULL) get how many. */
+ * the time) and act on breached ones by [group] on_breach. Reads only
+ * tickets whose sla_next is due. *WARNED and *BREACHED (may be NULL) get
+ * how many. */
 gboolean action_sla_tick(action_t *a, guint *warned, guint *breached, GError **error);
 /* Whether a tick has anything to do (reads only); -1 on error. */
 gint64 action_sla_due(action_t *a, GError **error);
+
+/* Housekeeping of [group] wait_resolve, wait_reminder and close_after
+ * (0: never), in this order. */
+typedef enum {
+	ACTION_HOUSE_RESOLVE, /* waiting that long: resolved (auto-resolved) */
+	ACTION_HOUSE_REMIND,  /* waiting that long: reminded once (wait-reminder) */
+	ACTION_HOUSE_CLOSE,   /* resolved that long: closed (closed) */
+	ACTION_HOUSE_JOBS
+} action_house_job_t;
+/* How many tickets have housekeeping due (reads only); -1 on error. */
+gint64 action_housekeeping_due(action_t *a, GError **error);
+/* Do the housekeeping that is due: each ticket gets its event (kinds
+ * auto-resolved, wait-reminder, closed) and mail (the auto-resolved
+ * template to the requester, or wait-reminder; nothing for closing).
+ * COUNTS gets how many of each job. */
+gboolean action_housekeeping(action_t *a, guint counts[ACTION_HOUSE_JOBS], GError **error);
 /* How many offers are older than their group's offer_timeout (reads
  * only, so the timer opens no write transaction for nothing); -1 on
  * error. */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * cli-run.c: postdesk run [--once] — the daemon: every [imap:NAME]
  * account, LMTP, the outbound queue and webhook deliveries, and every
- * minute the timers: offers, SLA deadlines and the members' digests.
+ * minute the timers: offers, SLA deadlines, housekeeping and the
+ * members' digests.
  *
  * One thread per IMAP account, each with its own SQLite connection and
  * ingest pipeline; the main thread sends the outbound queue and then the
@@ -347,53 +348,75 @@ flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 }
 
 /* The timers of the tickets: offers not answered in time pass on,
- * deadlines warn and breach, the members' digests due go out (once per
+ * deadline warnings and breaches, housekeeping (wait reminders, waits
+ * resolved, resolved tickets closed), the members' digests due (once per
  * period: the database remembers, so a restart sends none twice and a
- * daemon down at digest_time sends them when it is back that day). One
- * transaction a run. */
+ * daemon down at digest_time sends them when it is back that day). With
+ * RECOMPUTE (a start, a reload) every deadline is first derived again
+ * from CFG: targets, priorities' targets or an organisation's plan may
+ * have changed. One transaction a run. */
 static gboolean
-timers(store_t *st, const config_t *cfg)
+timers(store_t *st, const config_t *cfg, gboolean recompute)
 {
 	g_autoptr(GError) error = NULL;
 	g_autoptr(GBytes) secret = NULL;
 	g_autoptr(notice_t) notice = NULL;
 	action_t a = { cfg, st, NULL, util_now() };
-	guint expired = 0, warned = 0, breached = 0, digests = 0;
-	gint64 offers, sla, due;
+	guint expired = 0, warned = 0, breached = 0, moved = 0, digests = 0;
+	guint house[ACTION_HOUSE_JOBS] = { 0 };
+	gint64 offers, sla, due, digests_due;
+	gboolean open = FALSE;
 
+	if (recompute && (!(open = store_begin(st, &error)) ||
+			  !action_sla_recompute_all(&a, &moved, &error)))
+		goto fail;
 	/* Most minutes nothing is due: look before reading the secret and
 	 * the templates the mails need. */
 	if ((offers = action_offers_due(&a, &error)) < 0 ||
 	    (sla = action_sla_due(&a, &error)) < 0 ||
-	    (due = digest_due(cfg, st, a.now, &error)) < 0)
+	    (due = action_housekeeping_due(&a, &error)) < 0 ||
+	    (digests_due = digest_due(cfg, st, a.now, &error)) < 0)
 		goto fail;
-	if (offers + sla + due == 0)
-		return TRUE;
-	if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
-	    (notice = notice_new(cfg, st, secret, &error)) == NULL)
-		goto fail;
-	a.notice = notice;
-	if (!store_begin(st, &error))
-		goto fail;
-	if (!action_expire_offers(&a, &expired, &error) ||
-	    !action_sla_tick(&a, &warned, &breached, &error) ||
-	    (due > 0 && !digest_send(cfg, st, notice, NULL, DIGEST_MEMBER | DIGEST_GROUP, TRUE,
-				     a.now, &digests, &error))) {
-		store_rollback(st);
-		goto fail;
+	due += digests_due;
+	if (offers + sla + due > 0) {
+		if ((secret = util_read_secret(cfg->secret_file, &error)) == NULL ||
+		    (notice = notice_new(cfg, st, secret, &error)) == NULL ||
+		    (!open && !(open = store_begin(st, &error))))
+			goto fail;
+		a.notice = notice;
+		if (!action_expire_offers(&a, &expired, &error) ||
+		    !action_sla_tick(&a, &warned, &breached, &error) ||
+		    !action_housekeeping(&a, house, &error) ||
+		    (digests_due > 0 && !digest_send(cfg, st, notice, NULL, DIGEST_MEMBER | DIGEST_GROUP,
+						     TRUE, a.now, &digests, &error)))
+			goto fail;
 	}
-	if (!store_commit(st, &error))
-		goto fail;
+	/* Nothing written: no commit (and none of its crash points). */
+	if (open && offers + sla + due == 0 && moved == 0)
+		store_rollback(st);
+	else if (open && !store_commit(st, &error))
+		goto fail_committing;
+	open = FALSE;
+	if (moved > 0)
+		log_info("timers: %u deadline%s moved by the configuration", moved,
+			 moved == 1 ? "" : "s");
 	if (expired > 0)
 		log_info("timers: %u offer%s passed on (not taken in time)", expired,
 			 expired == 1 ? "" : "s");
 	if (warned + breached > 0)
 		log_info("timers: %u deadline warning%s, %u breach%s", warned,
 			 warned == 1 ? "" : "s", breached, breached == 1 ? "" : "es");
-	if (due > 0)
+	if (house[ACTION_HOUSE_REMIND] + house[ACTION_HOUSE_RESOLVE] + house[ACTION_HOUSE_CLOSE] > 0)
+		log_info("timers: %u wait reminder%s, %u resolved after waiting, %u closed",
+			 house[ACTION_HOUSE_REMIND], house[ACTION_HOUSE_REMIND] == 1 ? "" : "s",
+			 house[ACTION_HOUSE_RESOLVE], house[ACTION_HOUSE_CLOSE]);
+	if (digests_due > 0)
 		log_info("timers: %u digest%s sent", digests, digests == 1 ? "" : "s");
 	return TRUE;
 fail:
+	if (open)
+		store_rollback(st);
+fail_committing:
 	log_warn("timers: %s", error->message);
 	return FALSE;
 }
@@ -410,7 +433,7 @@ drain(int fd)
 gboolean
 cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
-	gboolean once = FALSE, ok = TRUE;
+	gboolean once = FALSE, ok = TRUE, recompute = FALSE;
 	gint64 last_timers, last_flush;
 	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
@@ -453,7 +476,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
-		ok = timers(cli->st, cli->cfg) && ok;
+		ok = timers(cli->st, cli->cfg, TRUE) && ok;
 		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
@@ -467,7 +490,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			return FALSE;
 		}
 	}
-	timers(cli->st, cli->cfg);
+	timers(cli->st, cli->cfg, TRUE);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
 	last_flush = g_get_monotonic_time();
@@ -510,14 +533,16 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				cli->cfg = fresh;
 				hooks = webhook_sender_new(cli->cfg);
 				crew_start(&crew, cli->cfg, FALSE);
+				recompute = TRUE;
 				if (cli->cfg->lmtp_listen != NULL &&
 				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",
 						  cerr->message);
 			}
 		}
-		if (util_now() - last_timers >= RUN_TIMERS_EVERY_S) {
-			timers(cli->st, cli->cfg);
+		if (recompute || util_now() - last_timers >= RUN_TIMERS_EVERY_S) {
+			timers(cli->st, cli->cfg, recompute);
+			recompute = FALSE;
 			last_timers = util_now();
 		}
 		flush(cli->st, cli->cfg, hooks);

@@ -108,10 +108,14 @@ static const key_spec_t KEYS[] = {
 	{ S_GROUP, "timezone", K_TIMEZONE, FALSE, "UTC", GR(timezone), 0, 0, NULL },
 	{ S_GROUP, "hours", K_HOURS, FALSE, "Mon-Fri 09:00-17:00", GR(hours), 0, 0, NULL },
 	{ S_GROUP, "first_response", K_STRING, FALSE, "24h", GR(first_response_text), 0, 0, NULL },
+	{ S_GROUP, "next_response", K_STRING, FALSE, NULL, GR(next_response_text), 0, 0, NULL },
 	{ S_GROUP, "resolution", K_STRING, FALSE, NULL, GR(resolution_text), 0, 0, NULL },
 	{ S_GROUP, "holidays", K_PATH, FALSE, NULL, GR(holidays), 0, 0, NULL },
 	{ S_GROUP, "warn_at", K_INT, FALSE, "75", GR(warn_at), 0, 100, NULL },
 	{ S_GROUP, "on_breach", K_ENUM, FALSE, "escalate", GR(on_breach), 0, 0, "escalate|reassign|none" },
+	{ S_GROUP, "wait_reminder", K_DURATION, FALSE, "0", GR(wait_reminder), 0, 0, NULL },
+	{ S_GROUP, "wait_resolve", K_DURATION, FALSE, "0", GR(wait_resolve), 0, 0, NULL },
+	{ S_GROUP, "close_after", K_DURATION, FALSE, "0", GR(close_after), 0, 0, NULL },
 	{ S_GROUP, "language", K_STRING, FALSE, NULL, GR(language), 0, 0, NULL },
 	{ S_GROUP, "ack", K_BOOL, FALSE, "true", GR(ack), 0, 0, NULL },
 	{ S_GROUP, "ack_lists", K_BOOL, FALSE, "false", GR(ack_lists), 0, 0, NULL },
@@ -143,6 +147,9 @@ static const key_spec_t KEYS[] = {
 	{ S_PLAN, "quota", K_INT, FALSE, "0", PL(quota), 0, G_MAXINT32, NULL },
 	{ S_PLAN, "period", K_ENUM, FALSE, "year", PL(period), 0, 0, "month|quarter|year" },
 	{ S_PLAN, "over_quota", K_ENUM, FALSE, "low", PL(over_quota), 0, 0, "low|hold" },
+	{ S_PLAN, "first_response", K_STRING, FALSE, NULL, PL(first_response_text), 0, 0, NULL },
+	{ S_PLAN, "next_response", K_STRING, FALSE, NULL, PL(next_response_text), 0, 0, NULL },
+	{ S_PLAN, "resolution", K_STRING, FALSE, NULL, PL(resolution_text), 0, 0, NULL },
 
 	{ S_ORG, "name", K_STRING, FALSE, NULL, OR(name), 0, 0, NULL },
 	{ S_ORG, "plan", K_STRING, TRUE, NULL, OR(plan), 0, 0, NULL },
@@ -503,6 +510,7 @@ config_group_free(config_group_t *g)
 	g_free(g->hours);
 	g_free(g->language);
 	g_free(g->first_response_text);
+	g_free(g->next_response_text);
 	g_free(g->resolution_text);
 	g_free(g->holidays);
 	g_free(g->on_breach);
@@ -545,6 +553,9 @@ config_plan_free(config_plan_t *p)
 	g_free(p->name);
 	g_free(p->period);
 	g_free(p->over_quota);
+	g_free(p->first_response_text);
+	g_free(p->next_response_text);
+	g_free(p->resolution_text);
 	g_free(p);
 }
 
@@ -710,7 +721,29 @@ loader_check_webhook(loader_t *ld, const config_t *cfg, const config_webhook_t *
 			       "must be from 1s to 10m");
 }
 
-/* Cross-section checks: names that must refer to something. */
+/* The three SLA target keys of section SEC (texts may be NULL: unset). */
+static void
+loader_parse_targets(loader_t *ld, const char *sec, const char *first, const char *next,
+		     const char *resolution, sla_targets_t *first_out,
+		     sla_targets_t *next_out, sla_targets_t *resolution_out)
+{
+	const struct {
+		const char *key, *text;
+		sla_targets_t *out;
+	} keys[] = {
+		{ "first_response", first, first_out },
+		{ "next_response", next, next_out },
+		{ "resolution", resolution, resolution_out },
+	};
+
+	for (gsize k = 0; k < G_N_ELEMENTS(keys); k++) {
+		g_autoptr(GError) err = NULL;
+
+		if (keys[k].text != NULL && !sla_targets_parse(keys[k].text, keys[k].out, &err))
+			loader_problem(ld, ld->errors, sec, keys[k].key, "%s", err->message);
+	}
+}
+
 /* Each group's business-hours calendar (timezone, hours, holidays) and
  * its SLA targets in business time of that calendar. */
 static void
@@ -732,22 +765,26 @@ loader_build_calendars(loader_t *ld, config_t *cfg)
 		     !sla_calendar_load_holidays(g->calendar, g->holidays, text, &err)))
 			loader_problem(ld, ld->errors, sec, "holidays", "%s", err->message);
 		g_clear_error(&err);
-		/* "0": no target. */
-		if (g_strcmp0(g->first_response_text, "0") == 0)
-			g_clear_pointer(&g->first_response_text, g_free);
-		if (g_strcmp0(g->resolution_text, "0") == 0)
-			g_clear_pointer(&g->resolution_text, g_free);
-		if (g->first_response_text != NULL &&
-		    !sla_parse_duration(g->calendar, g->first_response_text, &g->first_response,
-					&err))
-			loader_problem(ld, ld->errors, sec, "first_response", "%s", err->message);
-		g_clear_error(&err);
-		if (g->resolution_text != NULL &&
-		    !sla_parse_duration(g->calendar, g->resolution_text, &g->resolution, &err))
-			loader_problem(ld, ld->errors, sec, "resolution", "%s", err->message);
+		loader_parse_targets(ld, sec, g->first_response_text, g->next_response_text,
+				     g->resolution_text, &g->first_response, &g->next_response,
+				     &g->resolution);
+		if (g->wait_reminder > 0 && g->wait_resolve > 0 &&
+		    g->wait_reminder >= g->wait_resolve)
+			loader_problem(ld, ld->errors, sec, "wait_reminder",
+				       "must be shorter than wait_resolve (a reminder after "
+				       "the ticket is resolved is never sent)");
+	}
+	for (guint i = 0; i < cfg->plans->len; i++) {
+		config_plan_t *p = cfg->plans->pdata[i];
+		g_autofree char *sec = g_strdup_printf("plan:%s", p->name);
+
+		loader_parse_targets(ld, sec, p->first_response_text, p->next_response_text,
+				     p->resolution_text, &p->first_response, &p->next_response,
+				     &p->resolution);
 	}
 }
 
+/* Cross-section checks: names that must refer to something. */
 static void
 loader_check_references(loader_t *ld, config_t *cfg)
 {
@@ -1108,6 +1145,44 @@ config_plan_for(const config_t *cfg, const char *domain)
 			return config_plan(cfg, o->plan);
 	}
 	return config_plan(cfg, cfg->default_plan);
+}
+
+gint64
+config_target(const config_group_t *g, const config_plan_t *plan, config_target_kind_t kind,
+	      const char *priority)
+{
+	int p = sla_priority_from_name(priority);
+	const sla_targets_t *gt, *pt = NULL;
+
+	if (p < 0)
+		p = SLA_PRIORITY_NORMAL;
+	switch (kind) {
+	case CONFIG_FIRST_RESPONSE:
+		gt = &g->first_response;
+		pt = plan != NULL ? &plan->first_response : NULL;
+		break;
+	case CONFIG_NEXT_RESPONSE:
+		gt = &g->next_response;
+		pt = plan != NULL ? &plan->next_response : NULL;
+		break;
+	default:
+		gt = &g->resolution;
+		pt = plan != NULL ? &plan->resolution : NULL;
+		break;
+	}
+	if (pt != NULL && pt->of[p].set)
+		return sla_target_seconds(g->calendar, &pt->of[p]);
+	return sla_target_seconds(g->calendar, &gt->of[p]);
+}
+
+gint64
+config_reopen_window(const config_t *cfg, const config_group_t *g)
+{
+	if (cfg->reopen_window <= 0)
+		return 0;
+	if (g != NULL && g->close_after > 0 && g->close_after < cfg->reopen_window)
+		return g->close_after;
+	return cfg->reopen_window;
 }
 
 const config_webhook_t *

@@ -6,6 +6,7 @@
 #ifndef POSTDESK_CONFIG_H
 #define POSTDESK_CONFIG_H
 #include <glib.h>
+#include "sla.h"
 
 typedef struct {
 	char *name;           /* section suffix: [group:NAME] */
@@ -17,13 +18,21 @@ typedef struct {
 	gint64 offer_timeout; /* an offer not taken by then passes on; 0: never */
 	char *timezone;
 	char *hours;
-	char *first_response_text; /* as written: "4h", "1d" (business time) */
-	gint64 first_response;     /* business seconds; 0: no target */
+	/* Targets per priority as written ("4h", "urgent:1h 8h") and parsed
+	 * (sla_target_seconds() in CALENDAR; unset or 0: no target). */
+	char *first_response_text;
+	sla_targets_t first_response;
+	char *next_response_text;  /* a customer's follow-up after an answer */
+	sla_targets_t next_response;
 	char *resolution_text;
-	gint64 resolution;         /* business seconds; 0: no target */
+	sla_targets_t resolution;
 	char *holidays;            /* file of holidays, or NULL */
 	gint64 warn_at;            /* per cent of the time to a deadline */
 	char *on_breach;           /* escalate | reassign | none */
+	/* Housekeeping, wall-clock seconds; 0: never. */
+	gint64 wait_reminder;      /* waiting on the customer: remind once */
+	gint64 wait_resolve;       /* waiting that long: resolved */
+	gint64 close_after;        /* resolved that long: closed */
 	struct sla_calendar *calendar; /* business hours, built from the above */
 	char *language;
 	gboolean ack;            /* acknowledge new tickets */
@@ -68,6 +77,10 @@ typedef struct {
 	gint64 quota;
 	char *period;         /* month | quarter | year */
 	char *over_quota;     /* low | hold */
+	/* Targets that replace the group's, priority by priority, for the
+	 * tickets of the plan's organisations (as written, and parsed). */
+	char *first_response_text, *next_response_text, *resolution_text;
+	sla_targets_t first_response, next_response, resolution;
 	gint64 line;
 } config_plan_t;
 
@@ -175,6 +188,24 @@ const config_plan_t *config_plan(const config_t *cfg, const char *name);
 /* The plan of DOMAIN's organisation, else [gateway] default_plan; NULL
  * when neither. */
 const config_plan_t *config_plan_for(const config_t *cfg, const char *domain);
+
+typedef enum {
+	CONFIG_FIRST_RESPONSE,
+	CONFIG_NEXT_RESPONSE,
+	CONFIG_RESOLUTION,
+} config_target_kind_t;
+
+/* The target of KIND for a ticket of group G at PRIORITY (an unknown
+ * one counts as normal) whose organisation is on PLAN (may be NULL): the
+ * plan's where it sets that priority, else the group's. Business
+ * seconds in G's calendar; 0: no target. */
+gint64 config_target(const config_group_t *g, const config_plan_t *plan,
+		     config_target_kind_t kind, const char *priority);
+/* How long after it was resolved a ticket of group G (may be NULL) is
+ * reopened by mail: [gateway] reopen_window, or the group's close_after
+ * where that is shorter, since a closed ticket is never reopened. 0:
+ * never. */
+gint64 config_reopen_window(const config_t *cfg, const config_group_t *g);
 const config_imap_t *config_imap(const config_t *cfg, const char *name);
 const config_webhook_t *config_webhook(const config_t *cfg, const char *name);
 /* TRUE when ADDR is the support address or a group address. */

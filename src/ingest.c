@@ -1211,8 +1211,15 @@ check_quota(ingest_t *ing, gint64 ticket, gint64 now, gboolean *over, gboolean *
 				 plan->quota, *held ? "; held" : "; priority low");
 	g_free(t->priority);
 	t->priority = g_strdup("low");
-	return (*held || store_ticket_update(ing->st, t, now, error)) &&
-	       event_add(ing->cfg, ing->st, ticket, now, "over-quota", NULL, detail, error);
+	if (!*held) {
+		action_t act = { ing->cfg, ing->st, NULL, now };
+
+		/* Priority low has its own targets. */
+		if (!store_ticket_update(ing->st, t, now, error) ||
+		    !action_sla_recompute(&act, t, NULL, error))
+			return FALSE;
+	}
+	return event_add(ing->cfg, ing->st, ticket, now, "over-quota", NULL, detail, error);
 }
 
 /* Everything after parsing, inside the savepoint. */
@@ -1320,7 +1327,10 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 		if (t == NULL)
 			return FALSE;
 		ticket = t->id;
-		f = thread_followup(t->state, t->resolved_at, now, cfg->reopen_window);
+		/* Agrees with close_after: what the timer would close is not
+		 * reopened in the minute before it does. */
+		f = thread_followup(t->state, t->resolved_at, now,
+				    config_reopen_window(cfg, config_group(cfg, t->group)));
 		if (f == THREAD_NEW_LINKED) {
 			if (requester == NULL)
 				requester = msg->from;
@@ -1339,6 +1349,13 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 					return FALSE;
 			} else if (!store_ticket_touch(ing->st, ticket, now, error)) {
 				return FALSE;
+			}
+			if (!authed && !automatic && strcmp(kind, "customer") == 0) {
+				action_t act = { cfg, ing->st, NULL, now };
+
+				/* After an answer, the next one is due (next_response). */
+				if (!action_sla_customer(&act, t, error))
+					return FALSE;
 			}
 			/* A subject tag alone from a stranger threads but does not make
 			 * them a participant. */

@@ -1188,8 +1188,10 @@ sla_is_open(const sla_calendar_t *cal, gint64 t)
 
 /* ---- Durations ---- */
 
-static gboolean G_GNUC_PRINTF(4, 5)
-duration_fail(const char *text, gsize pos, GError **error, const char *fmt, ...)
+/* KIND ("duration", "targets") TEXT is wrong at POS: PD_ERROR_CONFIG. */
+static gboolean G_GNUC_PRINTF(5, 6)
+text_fail(const char *kind, const char *text, gsize pos, GError **error, const char *fmt,
+	  ...)
 {
 	g_autofree char *quoted = quote_part(text, strlen(text));
 	g_autofree char *what = NULL;
@@ -1199,68 +1201,70 @@ duration_fail(const char *text, gsize pos, GError **error, const char *fmt, ...)
 	what = g_strdup_vprintf(fmt, ap);
 	va_end(ap);
 	g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
-		    "duration '%s': %s at offset %zu", quoted, what, pos);
+		    "%s '%s': %s at offset %zu", kind, quoted, what, pos);
 	return FALSE;
 }
 
-gboolean
-sla_parse_duration(const sla_calendar_t *cal, const char *text, gint64 *seconds,
-		   GError **error)
+/* Parse TEXT into its weeks, days and seconds, bounded with a week of
+ * WEEK_S and a day of DAY_S seconds. */
+static gboolean
+duration_parse(const char *text, gint64 week_s, gint64 day_s, sla_target_t *out,
+	       GError **error)
 {
 	static const char UNITS[] = "wdhms";
-	gint64 muls[] = { 0, 0, 3600, 60, 1 };
+	const gint64 muls[] = { week_s, day_s, 3600, 60, 1 };
+	gint64 parts[5] = { 0 };
 	gint64 total = 0;
 	gsize pos = 0;
 	int last = -1;
 
-	muls[1] = cal != NULL ? cal->day_seconds : DAY_SECONDS;
-	muls[0] = cal != NULL ? cal->week_seconds : 7 * DAY_SECONDS;
 	if (text == NULL)
 		text = "";
 	if (strlen(text) > DURATION_TEXT_MAX)
-		return duration_fail(text, DURATION_TEXT_MAX, error,
+		return text_fail("duration", text, DURATION_TEXT_MAX, error,
 				     "longer than %d bytes", DURATION_TEXT_MAX);
 	while (g_ascii_isspace(text[pos]))
 		pos++;
 	if (text[pos] == '\0')
-		return duration_fail(text, pos, error, "no number");
+		return text_fail("duration", text, pos, error, "no number");
 	while (text[pos] != '\0') {
 		gsize start = pos;
 		gint64 n = 0;
 		const char *u;
 
 		if (!g_ascii_isdigit(text[pos]))
-			return duration_fail(text, pos, error,
+			return text_fail("duration", text, pos, error,
 					     "expected a number");
 		for (; g_ascii_isdigit(text[pos]); pos++) {
 			n = n * 10 + (text[pos] - '0');
 			if (n > SLA_DURATION_MAX)
-				return duration_fail(text, start, error,
+				return text_fail("duration", text, start, error,
 						     "more than %d days",
 						     SLA_HORIZON_DAYS);
 		}
 		while (g_ascii_isspace(text[pos]))
 			pos++;
 		if (text[pos] == '\0')
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"no unit (s, m, h, d or w) after the number");
 		u = g_ascii_isalpha(text[pos])
 			    ? strchr(UNITS, g_ascii_tolower(text[pos]))
 			    : NULL;
 		if (u == NULL)
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"unknown unit (use s, m, h, d or w)");
 		if (u - UNITS <= last)
-			return duration_fail(
+			return text_fail("duration",
 				text, pos, error,
 				"unit '%c' after a smaller or the same unit",
 				*u);
 		last = (int)(u - UNITS);
+		parts[last] = n;
 		total += n * muls[last];
 		if (total > SLA_DURATION_MAX)
-			return duration_fail(text, start, error,
+			return text_fail("duration", text, start, error,
 					     "more than %d days",
 					     SLA_HORIZON_DAYS);
 		pos++;
@@ -1268,8 +1272,168 @@ sla_parse_duration(const sla_calendar_t *cal, const char *text, gint64 *seconds,
 			pos++;
 	}
 	if (total == 0)
-		return duration_fail(text, 0, error, "zero");
-	*seconds = total;
+		return text_fail("duration", text, 0, error, "zero");
+	out->set = TRUE;
+	out->weeks = parts[0];
+	out->days = parts[1];
+	out->seconds = parts[2] * 3600 + parts[3] * 60 + parts[4];
+	return TRUE;
+}
+
+gboolean
+sla_parse_duration(const sla_calendar_t *cal, const char *text, gint64 *seconds,
+		   GError **error)
+{
+	sla_target_t t = { 0 };
+
+	if (!duration_parse(text, cal != NULL ? cal->week_seconds : 7 * DAY_SECONDS,
+			    cal != NULL ? cal->day_seconds : DAY_SECONDS, &t, error))
+		return FALSE;
+	*seconds = sla_target_seconds(cal, &t);
+	return TRUE;
+}
+
+/* ---- Targets per priority ---- */
+
+static const char *const PRIORITY_NAMES[SLA_PRIORITIES] = {
+	"low", "normal", "high", "urgent",
+};
+
+int
+sla_priority_from_name(const char *name)
+{
+	for (int i = 0; name != NULL && i < SLA_PRIORITIES; i++)
+		if (g_ascii_strcasecmp(name, PRIORITY_NAMES[i]) == 0)
+			return i;
+	return -1;
+}
+
+gint64
+sla_target_seconds(const sla_calendar_t *cal, const sla_target_t *t)
+{
+	if (t == NULL || !t->set)
+		return 0;
+	/* Bounded when parsed with the longest day and week there is. */
+	return t->weeks * (cal != NULL ? cal->week_seconds : 7 * DAY_SECONDS) +
+	       t->days * (cal != NULL ? cal->day_seconds : DAY_SECONDS) + t->seconds;
+}
+
+/* The length of a "PRIORITY:" label at TEXT (letters, blanks, a colon),
+ * 0 when there is none; *NAME_LEN gets the letters' length. */
+static gsize
+targets_label(const char *text, gsize *name_len)
+{
+	gsize n = 0, i;
+
+	while (g_ascii_isalpha(text[n]))
+		n++;
+	for (i = n; text[i] == ' ' || text[i] == '\t'; i++)
+		;
+	if (n == 0 || text[i] != ':')
+		return 0;
+	*name_len = n;
+	return i + 1;
+}
+
+/* One item of TEXT, from START to END (trimmed, not empty): its target
+ * into OUT, or for all priorities not named into *BARE. */
+static gboolean
+targets_item(const char *text, gsize start, gsize end, sla_targets_t *out,
+	     sla_target_t *bare, gboolean *have_bare, GError **error)
+{
+	gsize name_len = 0;
+	gsize label = targets_label(text + start, &name_len);
+	g_autofree char *dur = NULL;
+	g_autoptr(GError) derr = NULL;
+	sla_target_t t = { 0 };
+	int prio = -1;
+
+	if (label > end - start)
+		label = 0;
+	if (label > 0) {
+		g_autofree char *name = g_strndup(text + start, name_len);
+
+		prio = sla_priority_from_name(name);
+		if (prio < 0)
+			return text_fail("targets", text, start, error,
+					    "unknown priority '%s' (use low, normal, "
+					    "high or urgent)", name);
+		if (out->of[prio].set)
+			return text_fail("targets", text, start, error,
+					    "priority %s given twice",
+					    PRIORITY_NAMES[prio]);
+	} else if (*have_bare) {
+		return text_fail("targets", text, start, error,
+				    "a second target without a priority "
+				    "(write PRIORITY:DURATION)");
+	}
+	dur = g_strstrip(g_strndup(text + start + label, end - start - label));
+	if (strcmp(dur, "0") == 0) {
+		t.set = TRUE;
+	} else if (!duration_parse(dur, 7 * DAY_SECONDS, DAY_SECONDS, &t, &derr)) {
+		g_autofree char *quoted = quote_part(text, strlen(text));
+
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "targets '%s': %s: %s",
+			    quoted, prio >= 0 ? PRIORITY_NAMES[prio] : "default",
+			    derr->message);
+		return FALSE;
+	}
+	if (prio >= 0) {
+		out->of[prio] = t;
+	} else {
+		*bare = t;
+		*have_bare = TRUE;
+	}
+	return TRUE;
+}
+
+gboolean
+sla_targets_parse(const char *text, sla_targets_t *out, GError **error)
+{
+	sla_targets_t res = { 0 };
+	sla_target_t bare = { 0 };
+	gboolean have_bare = FALSE;
+	gsize len, pos = 0;
+
+	if (text == NULL)
+		text = "";
+	len = strlen(text);
+	if (len > SLA_TARGETS_TEXT_MAX)
+		return text_fail("targets", text, SLA_TARGETS_TEXT_MAX, error,
+				    "longer than %d bytes", SLA_TARGETS_TEXT_MAX);
+	while (pos <= len) {
+		gsize start, end, name_len;
+
+		while (g_ascii_isspace(text[pos]))
+			pos++;
+		start = pos;
+		/* An item ends at ',' or ';', or where blanks are followed by
+		 * the next "PRIORITY:" (a duration may hold blanks: "1d 4h"). */
+		for (end = pos; end < len && text[end] != ',' && text[end] != ';';
+		     end++)
+			if (end > start && g_ascii_isspace(text[end - 1]) &&
+			    targets_label(text + end, &name_len) > 0)
+				break;
+		pos = end;
+		while (end > start && g_ascii_isspace(text[end - 1]))
+			end--;
+		if (end == start)
+			return text_fail("targets", text, start, error,
+					    start == len && start == 0
+						    ? "empty"
+						    : "empty item");
+		if (!targets_item(text, start, end, &res, &bare, &have_bare,
+				  error))
+			return FALSE;
+		if (text[pos] == ',' || text[pos] == ';')
+			pos++;
+		else if (pos >= len)
+			break;
+	}
+	for (int i = 0; have_bare && i < SLA_PRIORITIES; i++)
+		if (!res.of[i].set)
+			res.of[i] = bare;
+	*out = res;
 	return TRUE;
 }
 

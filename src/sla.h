@@ -139,6 +139,59 @@ gint64 sla_next_open(const sla_calendar_t *cal, gint64 t);
 gboolean sla_parse_duration(const sla_calendar_t *cal, const char *text,
 			    gint64 *seconds, GError **error);
 
+/* Priorities of tickets, lowest first. */
+typedef enum {
+	SLA_PRIORITY_LOW,
+	SLA_PRIORITY_NORMAL,
+	SLA_PRIORITY_HIGH,
+	SLA_PRIORITY_URGENT,
+	SLA_PRIORITIES
+} sla_priority_t;
+
+/* The sla_priority_t of NAME ("low", "normal", "high", "urgent", any
+ * case), or -1 for anything else (NULL too). */
+int sla_priority_from_name(const char *name);
+
+/* One target as written: weeks and days stay apart from the rest, so
+ * that the same text means business weeks and days of whichever
+ * calendar it is used in (a plan's target in each group's). */
+typedef struct {
+	gboolean set;          /* FALSE: the text says nothing for it */
+	gint64 weeks, days;    /* "2w", "3d" */
+	gint64 seconds;        /* the h, m and s parts */
+} sla_target_t;
+
+typedef struct {
+	sla_target_t of[SLA_PRIORITIES]; /* by sla_priority_t */
+} sla_targets_t;
+
+/* The longest text sla_targets_parse() reads. */
+#define SLA_TARGETS_TEXT_MAX 256
+
+/* Targets per priority in config syntax:
+ *
+ *   TARGETS = ITEM { SEP ITEM }
+ *   ITEM    = [PRIORITY ":"] (DURATION | "0")
+ *   SEP     = "," | ";" | blanks before the next PRIORITY ":"
+ *
+ * with DURATION as for sla_parse_duration() and PRIORITY low, normal,
+ * high or urgent (any case): "24h", "urgent:2h high:4h normal:24h low:3d",
+ * "1d, urgent: 2h". An item without PRIORITY (at most one; where it is
+ * not the first, separate it with ',') is the target of every priority
+ * not named; "0" is "no target", so "0" alone sets none and "8h low:0"
+ * leaves low without one. A priority no item covers stays unset
+ * (.set FALSE). TRUE with *OUT filled, or FALSE (*OUT untouched) with
+ * PD_ERROR_CONFIG "targets 'TEXT': what at offset N": empty text or item,
+ * an unknown or repeated priority, a second item without one, a bad
+ * duration (its own message), more than SLA_TARGETS_TEXT_MAX bytes. */
+gboolean sla_targets_parse(const char *text, sla_targets_t *out,
+			   GError **error);
+
+/* T in business seconds of CAL (NULL: 24-hour days, 7-day weeks), for
+ * sla_deadline(); 0 when T is NULL, unset or "0" (no target). Never more
+ * than SLA_DURATION_MAX. */
+gint64 sla_target_seconds(const sla_calendar_t *cal, const sla_target_t *t);
+
 /* T for a customer or a member: T shown in ZONE (NULL, or a name
  * GTimeZone does not know: the calendar's) and phrased relative to NOW in
  * that zone: "today 16:00 CET", "tomorrow 09:30 CET", "Monday 12:30 CET"

@@ -239,6 +239,28 @@ static const char *const STORE_MIGRATIONS[] = {
 	"  at INTEGER NOT NULL,"
 	"  PRIMARY KEY (member, kind, period));"
 	"CREATE INDEX events_at ON events(at);",
+
+	/* 7: service levels per priority and plan, next response, and
+	 * housekeeping. The running clock started at due_from and does not
+	 * count paused_seconds - pause_base (business seconds waiting on the
+	 * customer since it started: paused_seconds adds up every pause of
+	 * the ticket); sla_next is when the timer next has work (a warning or
+	 * the deadline), NULL when none, so a tick reads only what is due.
+	 * state_at is when the ticket entered its state (a wait, a
+	 * resolution), reminded_at when this wait's reminder went out. */
+	"ALTER TABLE tickets ADD COLUMN due_from INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN paused_seconds INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tickets ADD COLUMN pause_base INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE tickets ADD COLUMN sla_next INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN state_at INTEGER;"
+	"ALTER TABLE tickets ADD COLUMN reminded_at INTEGER;"
+	"UPDATE tickets SET state_at = coalesce(resolved_at, updated);"
+	"UPDATE tickets SET due_from = created WHERE due_at IS NOT NULL;"
+	/* Looked at once by the next tick, which schedules them anew. */
+	"UPDATE tickets SET sla_next = created WHERE due_at IS NOT NULL "
+	"  AND paused_at IS NULL AND breached_at IS NULL AND state IN ('new','open');"
+	"CREATE INDEX tickets_sla_next ON tickets(sla_next);"
+	"CREATE INDEX tickets_housekeeping ON tickets(state, grp, state_at);",
 };
 
 #endif

@@ -507,7 +507,8 @@ store_ticket_free(store_ticket_t *t)
 #define TICKET_COLUMNS \
 	"id, subject, state, grp, priority, tier, requester_name, " \
 	"requester_address, owner, language, org, linked_to, created, updated, resolved_at, " \
-	"merged_into, due_at, due_kind, first_response_at, paused_at, warned_at, breached_at"
+	"merged_into, due_at, due_kind, first_response_at, paused_at, warned_at, breached_at, " \
+	"due_from, paused_seconds, pause_base, sla_next, state_at, reminded_at"
 
 static store_ticket_t *
 ticket_from_row(sqlite3_stmt *s)
@@ -536,6 +537,12 @@ ticket_from_row(sqlite3_stmt *s)
 	t->paused_at = sqlite3_column_int64(s, 19);
 	t->warned_at = sqlite3_column_int64(s, 20);
 	t->breached_at = sqlite3_column_int64(s, 21);
+	t->due_from = sqlite3_column_int64(s, 22);
+	t->paused_seconds = sqlite3_column_int64(s, 23);
+	t->pause_base = sqlite3_column_int64(s, 24);
+	t->sla_next = sqlite3_column_int64(s, 25);
+	t->state_at = sqlite3_column_int64(s, 26);
+	t->reminded_at = sqlite3_column_int64(s, 27);
 	return t;
 }
 
@@ -575,12 +582,12 @@ store_ticket_insert(store_t *st, const store_ticket_t *t, GError **error)
 	if (!store_exec(st,
 			"INSERT INTO tickets (subject, state, grp, priority, tier, "
 			"requester_name, requester_address, owner, language, org, "
-			"linked_to, created, updated) "
-			"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-			error, "ssssisssssz" "ii", t->subject, t->state ? t->state : "new",
+			"linked_to, created, updated, state_at) "
+			"VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+			error, "ssssisssssz" "iii", t->subject, t->state ? t->state : "new",
 			t->group, t->priority ? t->priority : "normal", t->tier,
 			t->requester_name, t->requester_address, t->owner, t->language,
-			t->org, t->linked_to, t->created, t->created))
+			t->org, t->linked_to, t->created, t->created, t->created))
 		return 0;
 	return sqlite3_last_insert_rowid(st->db);
 }
@@ -620,7 +627,8 @@ store_ticket_set_state(store_t *st, gint64 id, const char *state, gint64 now,
 		       GError **error)
 {
 	return store_exec(st,
-			  "UPDATE tickets SET state = ?1, updated = ?2, "
+			  "UPDATE tickets SET state = ?1, updated = ?2, state_at = ?2, "
+			  "reminded_at = NULL, "
 			  "resolved_at = CASE WHEN ?1 = 'resolved' THEN ?2 "
 			  "  WHEN ?1 = 'closed' THEN resolved_at ELSE NULL END "
 			  "WHERE id = ?3",
@@ -648,22 +656,77 @@ store_ticket_set_sla(store_t *st, const store_ticket_t *t, GError **error)
 {
 	return store_exec(st,
 			  "UPDATE tickets SET due_at = ?, due_kind = ?, first_response_at = ?, "
-			  "paused_at = ?, warned_at = ?, breached_at = ? WHERE id = ?",
-			  error, "zszzzzi", t->due_at, t->due_kind, t->first_response_at,
-			  t->paused_at, t->warned_at, t->breached_at, t->id);
+			  "paused_at = ?, warned_at = ?, breached_at = ?, due_from = ?, "
+			  "paused_seconds = ?, pause_base = ?, sla_next = ? WHERE id = ?",
+			  error, "zszzzzziizi", t->due_at, t->due_kind, t->first_response_at,
+			  t->paused_at, t->warned_at, t->breached_at, t->due_from,
+			  t->paused_seconds, t->pause_base, t->sla_next, t->id);
+}
+
+/* Every row of the ticket query S. */
+static GPtrArray *
+store_tickets(store_t *st, sqlite3_stmt *s, GError **error)
+{
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
+			     (GDestroyNotify)store_ticket_free, error);
 }
 
 GPtrArray *
-store_ticket_list_running(store_t *st, GError **error)
+store_ticket_list_sla_due(store_t *st, gint64 now, guint limit, GError **error)
 {
-	sqlite3_stmt *s = store_query(st,
-				      "SELECT " TICKET_COLUMNS " FROM tickets WHERE due_at IS NOT NULL "
-				      "AND paused_at IS NULL AND breached_at IS NULL "
-				      "AND state IN ('new','open') ORDER BY due_at",
-				      error, "");
+	return store_tickets(st,
+			     store_query(st,
+					 "SELECT " TICKET_COLUMNS " FROM tickets "
+					 "WHERE sla_next IS NOT NULL AND sla_next <= ? "
+					 "ORDER BY sla_next LIMIT ?",
+					 error, "ii", now, (gint64)limit),
+			     error);
+}
 
-	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))ticket_from_row,
-			     (GDestroyNotify)store_ticket_free, error);
+GPtrArray *
+store_ticket_list_timed(store_t *st, GError **error)
+{
+	return store_tickets(st,
+			     store_query(st,
+					 "SELECT " TICKET_COLUMNS " FROM tickets "
+					 "WHERE due_at IS NOT NULL OR (first_response_at IS NULL "
+					 "AND state IN ('new','open','waiting')) ORDER BY id",
+					 error, ""),
+			     error);
+}
+
+GPtrArray *
+store_ticket_list_in_state(store_t *st, const char *group, const char *state, gint64 before,
+			   gboolean unreminded, guint limit, GError **error)
+{
+	/* tickets_housekeeping (state, grp, state_at) bounds the scan. */
+	return store_tickets(st,
+			     store_query(st,
+					 "SELECT " TICKET_COLUMNS " FROM tickets "
+					 "WHERE state = ? AND grp = ? AND state_at <= ? "
+					 "AND (? = 0 OR reminded_at IS NULL) "
+					 "ORDER BY state_at LIMIT ?",
+					 error, "ssiii", state, group, before, (gint64)unreminded,
+					 (gint64)limit),
+			     error);
+}
+
+gboolean
+store_ticket_set_reminded(store_t *st, gint64 id, gint64 at, GError **error)
+{
+	return store_exec(st, "UPDATE tickets SET reminded_at = ? WHERE id = ?", error, "ii",
+			  at, id);
+}
+
+gint64
+store_ticket_was_resolved(store_t *st, gint64 id, GError **error)
+{
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM events WHERE ticket_id = ? "
+				       "AND kind = 'state' AND detail LIKE '% -> resolved'",
+				       error, "i", id),
+			   error);
 }
 
 gboolean
@@ -684,7 +747,8 @@ store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now, GError **e
 			  error, "ii", into, from) &&
 	       store_exec(st,
 			  "UPDATE tickets SET merged_into = ?1, state = 'closed', owner = NULL, "
-			  "updated = ?3, resolved_at = coalesce(resolved_at, ?3) WHERE id = ?2",
+			  "updated = ?3, state_at = ?3, sla_next = NULL, "
+			  "resolved_at = coalesce(resolved_at, ?3) WHERE id = ?2",
 			  error, "iii", into, from, now) &&
 	       store_ticket_touch(st, into, now, error);
 }

@@ -63,9 +63,16 @@ typedef struct {
 	gint64 created, updated, resolved_at;
 	gint64 merged_into;   /* 0: not merged */
 	/* service level (0: none) */
-	gint64 due_at;        /* the next deadline */
-	char *due_kind;       /* first_response | resolution, or NULL */
+	gint64 due_at;        /* the deadline of the running clock */
+	char *due_kind;       /* first_response | next_response | resolution, or NULL */
 	gint64 first_response_at, paused_at, warned_at, breached_at;
+	gint64 due_from;      /* when the running clock started */
+	gint64 paused_seconds; /* business seconds of every pause so far */
+	gint64 pause_base;    /* paused_seconds when the running clock started */
+	gint64 sla_next;      /* when the timer next has work for it */
+	/* housekeeping */
+	gint64 state_at;      /* when it entered its state */
+	gint64 reminded_at;   /* this wait's reminder went out */
 } store_ticket_t;
 void store_ticket_free(store_ticket_t *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_ticket_t, store_ticket_free)
@@ -75,19 +82,36 @@ gint64 store_ticket_insert(store_t *st, const store_ticket_t *t, GError **error)
 /* NULL with PD_ERROR_NOT_FOUND when there is no ticket ID. */
 store_ticket_t *store_ticket_get(store_t *st, gint64 id, GError **error);
 gboolean store_ticket_exists(store_t *st, gint64 id);
-/* Set the state (resolved_at follows: set on resolve, cleared otherwise)
- * and the update time. */
+/* Set the state (resolved_at follows: set on resolve, cleared otherwise),
+ * when it was entered (state_at), and the update time; a new state
+ * forgets the wait reminder (reminded_at). */
 gboolean store_ticket_set_state(store_t *st, gint64 id, const char *state,
 				gint64 now, GError **error);
 gboolean store_ticket_touch(store_t *st, gint64 id, gint64 now, GError **error);
 /* Write T's group, priority, tier and owner (NULL: none), updated = NOW. */
 gboolean store_ticket_update(store_t *st, const store_ticket_t *t, gint64 now,
 			     GError **error);
-/* Write T's service-level fields (due_at ... breached_at). */
+/* Write T's service-level fields (due_at ... breached_at, due_from ...
+ * sla_next). */
 gboolean store_ticket_set_sla(store_t *st, const store_ticket_t *t, GError **error);
-/* Tickets whose clock runs (a deadline, not paused, not breached, new or
- * open), soonest deadline first. Array of store_ticket_t*. */
-GPtrArray *store_ticket_list_running(store_t *st, GError **error);
+/* Tickets whose sla_next is at or before NOW, soonest first, at most
+ * LIMIT. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_sla_due(store_t *st, gint64 now, guint limit, GError **error);
+/* Tickets that have a deadline (due_at), and those not resolved or
+ * closed that no member has answered yet, by id: for recomputing them
+ * after the configuration changed. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_timed(store_t *st, GError **error);
+/* Tickets of GROUP in STATE since BEFORE or earlier (state_at), with
+ * UNREMINDED only those without a reminder in this state, oldest first,
+ * at most LIMIT. Array of store_ticket_t*. */
+GPtrArray *store_ticket_list_in_state(store_t *st, const char *group, const char *state,
+				      gint64 before, gboolean unreminded, guint limit,
+				      GError **error);
+/* Record that this wait's reminder of ticket ID went out at AT. */
+gboolean store_ticket_set_reminded(store_t *st, gint64 id, gint64 at, GError **error);
+/* Whether ticket ID was ever resolved (a state event to resolved); -1 on
+ * error. */
+gint64 store_ticket_was_resolved(store_t *st, gint64 id, GError **error);
 /* Move the messages, Message-IDs and participants of FROM to INTO and
  * close FROM as merged into INTO. */
 gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,

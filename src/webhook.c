@@ -5,10 +5,12 @@
 #include "webhook.h"
 #include "banned.h"
 
-/* DESIGN.md, "Contracts": the event kinds scripts rely on. */
+/* DESIGN.md, "Contracts": the event kinds scripts rely on, and the
+ * housekeeping's (postdesk.conf(5), wait_reminder ... close_after). */
 static const char *const KINDS[] = {
 	"created", "message", "assigned", "refused", "taken", "state", "escalated",
-	"note", "breach", "over-quota", "forward", "bounce", NULL,
+	"note", "breach", "over-quota", "forward", "bounce", "wait-reminder",
+	"auto-resolved", "closed", NULL,
 };
 
 const char *const *

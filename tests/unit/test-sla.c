@@ -865,6 +865,128 @@ test_duration_days(void)
 		    "2026-11-23T15:00:00+01:00");
 }
 
+/* ---- Targets per priority ---- */
+
+/* Business seconds per priority (low, normal, high, urgent) in the
+ * Mon-Fri 09:00-17:00 office, -1 for unset; or the error. */
+typedef struct {
+	const char *text;
+	gint64 low, normal, high, urgent;
+	const char *message;
+} targets_case_t;
+
+#define H 3600
+static const targets_case_t targets_cases[] = {
+	{ "24h", 24 * H, 24 * H, 24 * H, 24 * H, NULL },
+	{ "urgent:2h high:4h normal:24h low:3d", 24 * H, 24 * H, 4 * H, 2 * H,
+	  NULL },
+	{ "URGENT: 2h ; High : 1d 4h, low:0", 0, -1, 12 * H, 2 * H, NULL },
+	{ "1d urgent:30m", 8 * H, 8 * H, 8 * H, 30 * 60, NULL },
+	{ "urgent:1h, 1w", 40 * H, 40 * H, 40 * H, H, NULL },
+	{ "urgent:1h", -1, -1, -1, H, NULL },
+	{ "0", 0, 0, 0, 0, NULL },
+	{ "8h low:0", 0, 8 * H, 8 * H, 8 * H, NULL },
+	{ "  high:1h 30m  ", -1, -1, 90 * 60, -1, NULL },
+	{ "", 0, 0, 0, 0, "targets '': empty at offset 0" },
+	{ "urgent:2h,", 0, 0, 0, 0,
+	  "targets 'urgent:2h,': empty item at offset 10" },
+	{ "urgent:2h,,4h", 0, 0, 0, 0,
+	  "targets 'urgent:2h,,4h': empty item at offset 10" },
+	{ "asap:2h", 0, 0, 0, 0,
+	  "targets 'asap:2h': unknown priority 'asap' (use low, normal, high "
+	  "or urgent) at offset 0" },
+	{ "urgent:2h urgent:1h", 0, 0, 0, 0,
+	  "targets 'urgent:2h urgent:1h': priority urgent given twice at "
+	  "offset 10" },
+	{ "4h, 8h", 0, 0, 0, 0,
+	  "targets '4h, 8h': a second target without a priority (write "
+	  "PRIORITY:DURATION) at offset 4" },
+	/* A default after a priority needs a comma: here "2h 24h" is one
+	 * duration, and a wrong one. */
+	{ "urgent:2h 24h", 0, 0, 0, 0,
+	  "targets 'urgent:2h 24h': urgent: duration '2h 24h': unit 'h' after "
+	  "a smaller or the same unit at offset 5" },
+	{ "high:", 0, 0, 0, 0,
+	  "targets 'high:': high: duration '': no number at offset 0" },
+	{ "low:4x", 0, 0, 0, 0,
+	  "targets 'low:4x': low: duration '4x': unknown unit (use s, m, h, d "
+	  "or w) at offset 1" },
+	{ "4y", 0, 0, 0, 0,
+	  "targets '4y': default: duration '4y': unknown unit (use s, m, h, d "
+	  "or w) at offset 1" },
+	{ "low:1099d", 0, 0, 0, 0,
+	  "targets 'low:1099d': low: duration '1099d': more than 1098 days at "
+	  "offset 0" },
+};
+#undef H
+
+static void
+test_targets(void)
+{
+	g_autoptr(sla_calendar_t) office = calendar(BERLIN, OFFICE);
+
+	for (gsize i = 0; i < G_N_ELEMENTS(targets_cases); i++) {
+		const targets_case_t *c = &targets_cases[i];
+		const gint64 want[SLA_PRIORITIES] = { c->low, c->normal, c->high,
+						      c->urgent };
+		g_autoptr(GError) error = NULL;
+		sla_targets_t t;
+		gboolean ok;
+
+		memset(&t, 0x5a, sizeof t);
+		g_test_message("case %zu: %s", i, c->text);
+		ok = sla_targets_parse(c->text, &t, &error);
+		if (c->message != NULL) {
+			g_assert_false(ok);
+			g_assert_error(error, PD_ERROR, PD_ERROR_CONFIG);
+			g_assert_cmpstr(error->message, ==, c->message);
+			/* Untouched on failure. */
+			g_assert_cmpint(t.of[0].weeks, ==, 0x5a5a5a5a5a5a5a5a);
+			continue;
+		}
+		g_assert_no_error(error);
+		g_assert_true(ok);
+		for (int p = 0; p < SLA_PRIORITIES; p++) {
+			g_assert_cmpint(t.of[p].set, ==, want[p] >= 0);
+			if (want[p] >= 0)
+				g_assert_cmpint(sla_target_seconds(office, &t.of[p]),
+						==, want[p]);
+		}
+	}
+}
+
+/* The same text is business days of whichever calendar uses it. */
+static void
+test_targets_calendars(void)
+{
+	g_autoptr(sla_calendar_t) office = calendar(BERLIN, OFFICE);
+	g_autoptr(sla_calendar_t) short_fri =
+		calendar(BERLIN, "Mon-Thu 08:00-17:00; Fri 08:00-14:00");
+	g_autoptr(sla_calendar_t) always = calendar(BERLIN, "24x7");
+	sla_targets_t t;
+	gint64 direct = 0;
+
+	g_assert_true(sla_targets_parse("low:1w 2d 3h", &t, NULL));
+	g_assert_cmpint(sla_target_seconds(office, &t.of[SLA_PRIORITY_LOW]), ==,
+			(40 + 16 + 3) * 3600);
+	g_assert_cmpint(sla_target_seconds(short_fri, &t.of[SLA_PRIORITY_LOW]),
+			==, (42 + 18 + 3) * 3600);
+	g_assert_cmpint(sla_target_seconds(always, &t.of[SLA_PRIORITY_LOW]), ==,
+			(168 + 48 + 3) * 3600);
+	g_assert_cmpint(sla_target_seconds(NULL, &t.of[SLA_PRIORITY_LOW]), ==,
+			(168 + 48 + 3) * 3600);
+	/* What sla_parse_duration() says of the same words. */
+	g_assert_true(sla_parse_duration(short_fri, "1w 2d 3h", &direct, NULL));
+	g_assert_cmpint(direct, ==, (42 + 18 + 3) * 3600);
+	g_assert_cmpint(sla_target_seconds(office, &t.of[SLA_PRIORITY_URGENT]),
+			==, 0);
+	g_assert_cmpint(sla_target_seconds(office, NULL), ==, 0);
+	g_assert_cmpint(sla_priority_from_name("Urgent"), ==, SLA_PRIORITY_URGENT);
+	g_assert_cmpint(sla_priority_from_name("low"), ==, SLA_PRIORITY_LOW);
+	g_assert_cmpint(sla_priority_from_name("lowest"), ==, -1);
+	g_assert_cmpint(sla_priority_from_name(NULL), ==, -1);
+}
+
 /* ---- Phrases ---- */
 
 typedef struct {
@@ -1173,6 +1295,8 @@ main(int argc, char **argv)
 	g_test_add_func("/sla/holidays-ics-odd", test_holidays_ics_odd);
 	g_test_add_func("/sla/duration", test_duration);
 	g_test_add_func("/sla/duration-days", test_duration_days);
+	g_test_add_func("/sla/targets", test_targets);
+	g_test_add_func("/sla/targets-calendars", test_targets_calendars);
 	g_test_add_func("/sla/phrase", test_phrase);
 	g_test_add_func("/sla/reference", test_reference);
 	g_test_add_func("/sla/zones", test_zones);

@@ -12,9 +12,11 @@
 static void
 test_kinds(void)
 {
+	/* DESIGN.md's kinds, and the housekeeping's (issue 8). */
 	const char *const design[] = { "created", "message", "assigned", "refused",
 				       "taken", "state", "escalated", "note", "breach",
-				       "over-quota", "forward", "bounce" };
+				       "over-quota", "forward", "bounce", "wait-reminder",
+				       "auto-resolved", "closed" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(design); i++)
 		g_assert_true(webhook_kind_known(design[i]));
