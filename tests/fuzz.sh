@@ -9,7 +9,7 @@
 #   tests/fuzz.sh SRCDIR BUILDDIR fuzz/fuzz-mime ...   (make fuzz-run does this)
 #
 # FUZZ_SECONDS (default 60) per target; FUZZ_JOBS (default 2) targets at
-# once. The working corpus (BUILDDIR/fuzz/corpus/AREA) is kept between runs,
+# once; FUZZ_MAX_LEN (default 65536) bytes at most per generated input. The working corpus (BUILDDIR/fuzz/corpus/AREA) is kept between runs,
 # so each run starts where the last one stopped.
 set -u
 src=$(cd "$1" && pwd) || exit 2
@@ -17,8 +17,9 @@ build=$(cd "$2" && pwd) || exit 2
 shift 2
 seconds=${FUZZ_SECONDS:-60}
 jobs=${FUZZ_JOBS:-2}
-case "$seconds$jobs" in
-*[!0-9]*) echo "FUZZ_SECONDS and FUZZ_JOBS must be whole numbers" >&2; exit 2 ;;
+max_len=${FUZZ_MAX_LEN:-65536}
+case "$seconds$jobs$max_len" in
+*[!0-9]*) echo "FUZZ_SECONDS, FUZZ_JOBS and FUZZ_MAX_LEN must be whole numbers" >&2; exit 2 ;;
 esac
 work=$build/fuzz
 mkdir -p "$work/corpus" "$work/artifacts" "$work/logs" || exit 2
@@ -82,7 +83,9 @@ run_target() {
 		tail -n 30 "$log.replay" | sed 's/^/# /' >>"$res"
 	fi
 	# -timeout: an input that takes 20 s is a finding (unbounded work).
-	"$bin" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 \
+	# -max_len: larger seeds are cut there; otherwise libFuzzer takes the
+	# largest seed's size (a 750 KB mail) and runs at a few exec/s.
+	"$bin" -max_total_time="$seconds" -max_len="$max_len" -timeout=20 -rss_limit_mb=2048 \
 		-print_final_stats=1 -artifact_prefix="$work/artifacts/$area/" \
 		"$corpus" >"$log" 2>&1
 	rc=$?
