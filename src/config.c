@@ -14,8 +14,10 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "config.h"
 #include "sla.h"
+#include "thread.h"
 #include "error.h"
 #include "util.h"
 #include "webhook.h"
@@ -744,6 +746,28 @@ loader_parse_targets(loader_t *ld, const char *sec, const char *first, const cha
 	}
 }
 
+/* A holidays file as text: a regular file of at most CONFIG_MAX_FILE
+ * bytes, so a path such as /dev/zero cannot stall or exhaust the loader.
+ * New string, or NULL with an error naming PATH. */
+static char *
+config_read_holidays(const char *path, GError **error)
+{
+	g_autoptr(GBytes) raw = NULL;
+	struct stat st;
+	const char *data;
+	gsize len;
+
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: not a regular file", path);
+		return NULL;
+	}
+	raw = util_read_file(path, CONFIG_MAX_FILE, error);
+	if (raw == NULL)
+		return NULL;
+	data = g_bytes_get_data(raw, &len);
+	return g_strndup(data, len);
+}
+
 /* Each group's business-hours calendar (timezone, hours, holidays) and
  * its SLA targets in business time of that calendar. */
 static void
@@ -761,7 +785,7 @@ loader_build_calendars(loader_t *ld, config_t *cfg)
 			continue;
 		}
 		if (g->holidays != NULL &&
-		    (!g_file_get_contents(g->holidays, &text, NULL, &err) ||
+		    ((text = config_read_holidays(g->holidays, &err)) == NULL ||
 		     !sla_calendar_load_holidays(g->calendar, g->holidays, text, &err)))
 			loader_problem(ld, ld->errors, sec, "holidays", "%s", err->message);
 		g_clear_error(&err);
@@ -789,6 +813,11 @@ static void
 loader_check_references(loader_t *ld, config_t *cfg)
 {
 	loader_build_calendars(ld, cfg);
+	if (cfg->tag != NULL && !thread_tag_valid(cfg->tag))
+		loader_problem(ld, ld->errors, "gateway", "tag",
+			       "must be 1 to %d bytes without control characters, "
+			       "'[', ']' or '#' and without white space at either end",
+			       THREAD_TAG_MAX);
 	for (guint i = 0; i < cfg->webhooks->len; i++)
 		loader_check_webhook(ld, cfg, cfg->webhooks->pdata[i]);
 	for (guint i = 0; i < cfg->members->len; i++) {
@@ -860,18 +889,9 @@ loader_check_references(loader_t *ld, config_t *cfg)
 config_t *
 config_load(const char *path, GPtrArray *warnings, GError **error)
 {
-	g_autoptr(config_t) cfg = config_new(path);
-	g_autoptr(GKeyFile) kf = g_key_file_new();
-	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
-	g_autoptr(GHashTable) zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	g_autofree char *text = NULL;
-	g_autofree char *clean = NULL;
-	g_auto(GStrv) groups = NULL;
 	gsize len;
 	GError *local = NULL;
-	loader_t ld = { path, kf, lines, errors, warns, zones };
 
 	if (!g_file_get_contents(path, &text, &len, &local)) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "%s: %s", path,
@@ -879,13 +899,34 @@ config_load(const char *path, GPtrArray *warnings, GError **error)
 		g_error_free(local);
 		return NULL;
 	}
-	if (len > 1024 * 1024 || !g_utf8_validate(text, (gssize)len, NULL) ||
+	return config_load_data(path, text, len, warnings, error);
+}
+
+config_t *
+config_load_data(const char *path, const char *text, gsize len,
+		 GPtrArray *warnings, GError **error)
+{
+	g_autoptr(config_t) cfg = config_new(path);
+	g_autoptr(GKeyFile) kf = g_key_file_new();
+	g_autoptr(GHashTable) lines = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) warns = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GHashTable) zones = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_autofree char *copy = NULL;
+	g_autofree char *clean = NULL;
+	g_auto(GStrv) groups = NULL;
+	GError *local = NULL;
+	loader_t ld = { path, kf, lines, errors, warns, zones };
+
+	if (len > CONFIG_MAX_FILE || !g_utf8_validate(text, (gssize)len, NULL) ||
 	    memchr(text, '\0', len) != NULL) {
 		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG,
 			    "%s:1: not a UTF-8 text file of at most 1 MiB", path);
 		return NULL;
 	}
-	clean = loader_scan(&ld, text);
+	/* TEXT need not end in a NUL; the scanner wants a C string. */
+	copy = g_strndup(text, len);
+	clean = loader_scan(&ld, copy);
 	if (errors->len == 0 &&
 	    !g_key_file_load_from_data(kf, clean, (gsize)-1, G_KEY_FILE_NONE, &local)) {
 		g_ptr_array_add(errors, g_strdup_printf("%s:1: %s", path, local->message));

@@ -162,6 +162,13 @@ char *config_find(const char *option);
  * warning ("FILE:LINE: ..."). Returns a new config, or NULL with
  * PD_ERROR_CONFIG whose message holds every problem, one per line. */
 config_t *config_load(const char *path, GPtrArray *warnings, GError **error);
+/* The largest config file accepted, in bytes. */
+#define CONFIG_MAX_FILE (1024 * 1024)
+/* As config_load() for LEN bytes of TEXT (borrowed, need not end in a NUL)
+ * read from PATH: PATH names the file in messages and anchors relative
+ * paths in it (holidays). The fuzz target's entry point. */
+config_t *config_load_data(const char *path, const char *text, gsize len,
+			   GPtrArray *warnings, GError **error);
 void config_free(config_t *cfg);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(config_t, config_free)
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <glib/gstdio.h>
 #include "error.h"
+#include "mime.h"
 #include "template.h"
 #include "banned.h"
 
@@ -1292,6 +1293,9 @@ template_render(const template_t *text, const template_t *html,
 
 	g_return_val_if_fail(text != NULL && !text->html, NULL);
 	g_return_val_if_fail(html == NULL || html->html, NULL);
+	/* GMime objects are built below: without g_mime_init() the first
+	 * one dereferences unset parser options (found by fuzz-template). */
+	mime_init();
 	if (vars == NULL)
 		vars = none = template_vars_new();
 	g_ptr_array_add(scopes, (gpointer)vars);

@@ -93,6 +93,7 @@ const char *template_vars_get(const template_vars_t *v, const char *name);
  * multipart/alternative of that and a text/html part; each is 7bit when it
  * can be, else quoted-printable (lines CRLF when written with
  * template_message_to_bytes). Date and Message-Id are the caller's.
+ * GMime is initialised (mime_init()) if it was not yet.
  * MAX_OUTPUT (0: TEMPLATE_MAX_OUTPUT) caps the rendered bytes, headers and
  * bodies together. NULL with PD_ERROR_INPUT "FILE:LINE: msg" when over the
  * cap (or the rendering is too much work: nested lists), or when an

@@ -219,6 +219,27 @@ thread_subject_clean(const char *subject, const char *tag)
 	return g_string_free(out, FALSE);
 }
 
+gboolean
+thread_tag_valid(const char *tag)
+{
+	const char *end;
+
+	if (tag == NULL || *tag == '\0' || strlen(tag) > THREAD_TAG_MAX ||
+	    !g_utf8_validate(tag, -1, &end))
+		return FALSE;
+	if (g_unichar_isspace(g_utf8_get_char(tag)) ||
+	    g_unichar_isspace(g_utf8_get_char(g_utf8_prev_char(end))))
+		return FALSE;
+	for (const char *p = tag; *p != '\0'; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+
+		if (g_unichar_iscntrl(c) || c == '[' || c == ']' || c == '#' ||
+		    c == 0xFF3B || c == 0xFF3D || c == 0xFF03)
+			return FALSE;
+	}
+	return TRUE;
+}
+
 char *
 thread_subject_tagged(const char *subject, const char *tag, gint64 ticket)
 {

@@ -20,6 +20,16 @@
 gboolean thread_subject_tag(const char *subject, const char *tag,
 			    gint64 *ticket);
 
+/* The longest subject tag, in bytes. */
+#define THREAD_TAG_MAX 64
+
+/* TRUE when TAG can be a subject tag: 1..THREAD_TAG_MAX bytes of valid
+ * UTF-8 without control characters, without '[', ']', '#' (nor their
+ * full-width forms) and without white space at either end, so that
+ * thread_subject_tagged() writes a header-safe subject that
+ * thread_subject_tag() reads back. The config refuses other tags. */
+gboolean thread_tag_valid(const char *tag);
+
 /* SUBJECT (NULL: "") without reply/forward prefixes at its start
  * ("Re:", "RE :", "Re[2]:", "AW:", "Fwd:", "WG:", "SV:", "Antw:", "R:",
  * "Réf:", "回复：", ... repeated and mixed with tags), without any [TAG #N]

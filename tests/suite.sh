@@ -1,6 +1,7 @@
 #!/bin/bash
 # The whole test suite, as the README says: a normal build (-Werror) with
-# unit and end-to-end tests, the same under ASan+UBSan, and make distcheck.
+# unit and end-to-end tests, the same under ASan+UBSan, a short run of
+# each fuzz target (FUZZ_SECONDS, default 60), and make distcheck.
 # Ends with "N passed, N failed" (test cases, summed over every log) and
 # exits non-zero on any failure. Builds go to _build/ in the source tree.
 #
@@ -43,6 +44,13 @@ stage "configure (default)" configure_in _build/default &&
 if [ -z "$quick" ]; then
 	stage "configure (asan+ubsan)" configure_in _build/asan --enable-sanitizers &&
 		stage "make check (asan+ubsan)" make -C _build/asan -j"$jobs" check
+	# libFuzzer targets under ASan+UBSan: replay fuzz/regress/, then
+	# FUZZ_SECONDS of fuzzing each (two at a time); TAP in fuzz/fuzz.log.
+	# Skipped, with a message, where configure found no clang.
+	rm -f _build/default/fuzz/fuzz.log
+	stage "make fuzz" make -C _build/default -j"$jobs" -s fuzz &&
+		stage "fuzz (${FUZZ_SECONDS:-60} s per target)" \
+			make -C _build/default -s fuzz-run FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 	stage "make distcheck" make -C _build/default -j"$jobs" distcheck
 fi
 
@@ -64,7 +72,8 @@ for d in _build/default _build/asan; do
 		fi
 		passed=$((passed + ok))
 		failed=$((failed + nok))
-	done < <(find "$d/tests" -name '*.log' ! -name test-suite.log)
+	done < <(find "$d/tests" -name '*.log' ! -name test-suite.log
+		[ -f "$d/fuzz/fuzz.log" ] && echo "$d/fuzz/fuzz.log")
 done
 for d in _build/default _build/asan; do
 	if [ -f "$d/test-suite.log" ] && grep -q '^# FAIL: *[1-9]\|^# ERROR: *[1-9]' "$d/test-suite.log"; then

@@ -36,6 +36,12 @@ test_expect_success 'missing required key: error with the section line' '
 tag = Help" "bad.conf:1: \[gateway\] missing required key \"support_address\""
 '
 
+test_expect_success 'a tag that would break the subject header is refused' '
+	check_broken "[gateway]
+support_address = s@example.org
+tag = Help [desk]" "bad.conf:3: \[gateway\] tag: must be 1 to 64 bytes"
+'
+
 test_expect_success 'missing [gateway]' '
 	check_broken "[limits]
 max_parts = 10" "missing required section \[gateway\]"

@@ -2,6 +2,7 @@
  * test-thread.c: subject tags, subject cleaning, the threading decision and
  * what a follow-up does. */
 #include "autodefs.h"
+#include <string.h>
 #include "thread.h"
 #include "banned.h"
 
@@ -246,6 +247,50 @@ test_subject_tagged(void)
 }
 
 typedef struct {
+	const char *tag;
+	gboolean valid;
+} tag_valid_case_t;
+
+static const tag_valid_case_t tag_valid_cases[] = {
+	{ "Support", TRUE },
+	{ "ACME Help Desk", TRUE },
+	{ "Süppört", TRUE },
+	{ "x", TRUE },
+	{ "", FALSE },
+	{ " Support", FALSE },
+	{ "Support\t", FALSE },
+	{ "Sup\rport", FALSE },           /* found by fuzz-thread: a CR in the header */
+	{ "Sup\nport", FALSE },
+	{ "Sup[port", FALSE },
+	{ "Sup]port", FALSE },
+	{ "Sup#port", FALSE },
+	{ "Sup\xef\xbc\x83port", FALSE }, /* full-width '#' */
+	{ "Sup\xffport", FALSE },          /* invalid UTF-8 */
+	{ "0123456789012345678901234567890123456789012345678901234567890123", TRUE },
+	{ "01234567890123456789012345678901234567890123456789012345678901234", FALSE },
+};
+
+static void
+test_tag_valid(void)
+{
+	for (gsize i = 0; i < G_N_ELEMENTS(tag_valid_cases); i++) {
+		const tag_valid_case_t *c = &tag_valid_cases[i];
+		g_autofree char *tagged = NULL;
+		gint64 ticket = 0;
+
+		g_assert_cmpint(thread_tag_valid(c->tag), ==, c->valid);
+		if (!c->valid)
+			continue;
+		/* A valid tag makes a header-safe subject that reads back. */
+		tagged = thread_subject_tagged("Re: hello", c->tag, 77);
+		g_assert_null(strpbrk(tagged, "\r\n"));
+		g_assert_true(thread_subject_tag(tagged, c->tag, &ticket));
+		g_assert_cmpint(ticket, ==, 77);
+	}
+	g_assert_false(thread_tag_valid(NULL));
+}
+
+typedef struct {
 	thread_input_t in;
 	thread_how_t how;
 	gint64 ticket;
@@ -338,6 +383,7 @@ main(int argc, char **argv)
 	g_test_add_func("/thread/subject-tag-long", test_subject_tag_long);
 	g_test_add_func("/thread/subject-clean", test_subject_clean);
 	g_test_add_func("/thread/subject-tagged", test_subject_tagged);
+	g_test_add_func("/thread/tag-valid", test_tag_valid);
 	g_test_add_func("/thread/decide", test_decide);
 	g_test_add_func("/thread/followup", test_followup);
 	return g_test_run();
