@@ -41,6 +41,22 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0}"
 export LC_ALL=C.UTF-8 TZ=UTC
 
+# PD_VALGRIND=1 (make check-valgrind): every postdesk process runs under
+# valgrind memcheck; test_done fails on any error or definite leak. Use a
+# build without sanitizers.
+if [ -n "${PD_VALGRIND:-}" ]; then
+	mkdir -p "$T/.valgrind"
+	cat >"$T/.valgrind/postdesk" <<VG
+#!/bin/sh
+exec valgrind -q --trace-children=yes --leak-check=full --errors-for-leak-kinds=definite \\
+	--show-leak-kinds=definite --num-callers=30 --log-file="$T/.valgrind/log.%p" \\
+	"$POSTDESK" "\$@"
+VG
+	chmod +x "$T/.valgrind/postdesk"
+	POSTDESK="$T/.valgrind/postdesk"
+	export POSTDESK_NO_JIT=1   # valgrind cannot follow PCRE2's JIT code
+fi
+
 cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait "$p" 2>/dev/null; done
@@ -120,6 +136,16 @@ test_require() {
 }
 
 test_done() {
+	if [ -n "${PD_VALGRIND:-}" ]; then
+		# Daemons still running write their leak report when they stop.
+		for p in $PIDS; do kill "$p" 2>/dev/null; done
+		for p in $PIDS; do wait "$p" 2>/dev/null; done
+		PIDS=
+		test_expect_success 'valgrind: no memory errors, nothing definitely lost' '
+			! grep -l . "$T"/.valgrind/log.* 2>/dev/null | grep -q . ||
+			{ cat $(grep -l . "$T"/.valgrind/log.*); false; }
+		'
+	fi
 	say "# $TEST_NAME: $((test_count - test_failed)) passed, $test_failed failed"
 	[ "$test_failed" = 0 ] && exit 0
 	exit 1
