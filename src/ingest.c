@@ -1492,7 +1492,12 @@ ingest_one(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts
 		return FALSE;
 	}
 	util_crash_point("ingest-before-commit");
-	return store_commit(ing->st, error);
+	if (!store_commit(ing->st, error)) {
+		/* Nothing was stored (a full disk, say): no result to report. */
+		ingest_result_clear(res);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean
