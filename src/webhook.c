@@ -8,7 +8,7 @@
 /* DESIGN.md, "Contracts": the event kinds scripts rely on. */
 static const char *const KINDS[] = {
 	"created", "message", "assigned", "refused", "taken", "state", "escalated",
-	"note", "breach", "over-quota", "forward", "bounce", NULL,
+	"note", "breach", "over-quota", "forward", "bounce", "flood", NULL,
 };
 
 const char *const *
