@@ -126,4 +126,10 @@ test_expect_success 'auto_replies_per_hour caps rejection notices' '
 	test "$(sql "select count(*) from quarantine where reason like \"attachment %\"")" = 3 &&
 	test "$(sent_to rej@cust.example | sort | uniq -c | sed "s/^ *//")" = "2 rejected"
 '
+
+test_expect_success 'scan: no mail to a customer shows another customer'\''s address' '
+	scan_customer flo@flood.example big@cust.example ack@acks.example q@quota.example \
+		rej@cust.example kim@known.example &&
+	pd queue --flush >/dev/null && scan_customer_mail var/outbox
+'
 test_done
