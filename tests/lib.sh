@@ -152,9 +152,12 @@ CONF
 	[ -t 0 ] || cat >>"$T/postdesk.conf"
 }
 
-# Only the [gateway] section; the sections on stdin follow it.
+# Only the [gateway] section; the sections on stdin follow it. The file
+# is $T/postdesk.conf, or FILE when given (paths in it are relative to
+# its directory).
 write_gateway_config() {
-	cat >"$T/postdesk.conf" <<CONF
+	local conf=${1:-$T/postdesk.conf}
+	cat >"$conf" <<CONF
 [gateway]
 database = var/postdesk.db
 spool = var
@@ -163,7 +166,7 @@ tag = Support
 secret_file = secret
 
 CONF
-	cat >>"$T/postdesk.conf"
+	cat >>"$conf"
 }
 
 # Config plus init: a ready gateway.

@@ -37,15 +37,8 @@ start_http_sink || exit 99
 # gateway DIR: a gateway of its own in DIR (config DIR/postdesk.conf, the
 # database and the spool in DIR/var), with a webhook to the sink's /DIR.
 gateway() {
-	mkdir -p "$1" && (umask 077 && printf 'crash test secret\n' >"$1/secret") &&
-	cat >"$1/postdesk.conf" <<-EOF &&
-	[gateway]
-	database = var/postdesk.db
-	spool = var
-	support_address = support@example.org
-	tag = Support
-	secret_file = secret
-
+	mkdir -p "$1" &&
+	write_gateway_config "$1/postdesk.conf" <<-EOF &&
 	[limits]
 	auto_replies_per_hour = 1000
 
@@ -307,7 +300,6 @@ disk_full_possible() {
 if disk_full_possible; then
 	trap 'umount "$T/full/var" 2>/dev/null; cleanup' EXIT
 	test_expect_success 'disk full: deliver exits 75, nothing half-written; after space is freed it is stored' '
-		(umask 077 && printf "crash test secret\n" >full/secret) &&
 		sed "/^\[webhook:/,\$d" dlv/postdesk.conf >full/postdesk.conf &&
 		at full init >/dev/null &&
 		sed -n 2,3p corpus.files | while read -r f; do at full deliver <"$f" || exit 1; done &&
