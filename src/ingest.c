@@ -1429,7 +1429,7 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	} else {
 		g_autofree char *flood = NULL;
 
-		if (!authed && !opts->quiet && !opts->released &&
+		if (!authed && !opts->quiet && !opts->no_flood_limit &&
 		    !flood_check(ing, requester ? requester->addr : sender, now, &flood, error))
 			return FALSE;
 		if (flood != NULL)
@@ -1611,7 +1611,7 @@ ingest_release(ingest_t *ing, gint64 quarantine_id, ingest_result_t *res, GError
 	data = g_bytes_get_data(raw, &len);
 	opts.source = q->source;
 	opts.recipient = q->recipient;
-	opts.released = TRUE;
+	opts.no_flood_limit = TRUE;
 	memset(res, 0, sizeof *res);
 	hash = ingest_content_hash(data, len);
 	if (!store_begin(ing->st, error))

@@ -23,8 +23,8 @@ typedef struct {
 	const char *group;      /* group the source feeds (IMAP account), or NULL */
 	const char *list_id;    /* the mail is a post of this list (import --as-list) */
 	gboolean quiet;         /* send no mail (archive imports) */
-	gboolean released;      /* an operator released it from quarantine: no
-				 * new-ticket flood limit */
+	gboolean no_flood_limit; /* an operator put it in (import, a release
+				  * from quarantine): no new-ticket flood limit */
 } ingest_opts_t;
 
 typedef enum {

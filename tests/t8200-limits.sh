@@ -100,6 +100,13 @@ test_expect_success 'senders of an [org:] are known customers: not held' '
 	done &&
 	test "$(sql "select count(*) from tickets where requester_address = \"kim@known.example\"")" = 6
 '
+test_expect_success 'import (archives the operator chose) is not held' '
+	mkdir arch && for i in 1 2 3 4 5; do
+		mail "im$i@arch.example" "ina@arch.example" "Old $i" >arch/$i.eml || exit 1
+	done &&
+	pd import arch/*.eml >out && test_grep "5 new tickets" out &&
+	test "$(sql "select count(*) from tickets where requester_address = \"ina@arch.example\"")" = 5
+'
 test_expect_success 'flood limits 0: off' '
 	sed "s/^new_tickets_per_sender_per_hour = 3/new_tickets_per_sender_per_hour = 0/" postdesk.conf >off.conf &&
 	for i in 1 2 3 4 5; do
