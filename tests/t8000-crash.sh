@@ -90,8 +90,9 @@ stored() {
 }
 
 # spool_check DIR: every mail queued in DIR's database is in its spool once
-# or twice, or was kept back in doubt; none is in the spool three times.
-# Prints "queued Q: once A, twice B, in doubt D".
+# or twice, or was kept back in doubt (failed, for queue --retry: it may be
+# in the spool 0, 1 or 2 times); none is in the spool three times. Prints
+# "queued Q: once A, twice B, in doubt D (in the spool N,... times)".
 spool_check() {
 	sqlite3 -separator ' ' "$1/var/postdesk.db" \
 		"select message_id, state, in_doubt from outbound" >queued &&
@@ -106,11 +107,12 @@ spool_check() {
 	            m = email.message_from_binary_file(fh, policy=email.policy.compat32)
 	        seen[m["Message-ID"].strip().strip("<>")] += 1
 	once = twice = doubt = bad = 0
+	doubt_copies = []
 	for line in open(sys.argv[2]):
 	    mid, state, in_doubt = line.split()
 	    n = seen.pop(mid, 0)
 	    if state == "failed" and in_doubt == "1" and n <= 2:
-	        doubt += 1
+	        doubt += 1; doubt_copies.append(str(n))
 	    elif state != "sent" or n not in (1, 2):
 	        print("mail <%s>: state %s, in the spool %d times" % (mid, state, n)); bad += 1
 	    elif n == 1:
@@ -119,7 +121,8 @@ spool_check() {
 	        twice += 1
 	for mid, n in seen.items():
 	    print("in the spool but not queued: <%s>" % mid); bad += 1
-	print("queued %d: once %d, twice %d, in doubt %d" % (once + twice + doubt + bad, once, twice, doubt))
+	print("queued %d: once %d, twice %d, in doubt %d%s" % (once + twice + doubt + bad, once, twice,
+	      doubt, " (in the spool %s times)" % ",".join(doubt_copies) if doubt else ""))
 	sys.exit(1 if bad else 0)
 	PY
 }
