@@ -4,6 +4,7 @@
  * FILE:LINE: message. Exit 78 when any. */
 #include "autodefs.h"
 #include <stdio.h>
+#include <string.h>
 #include "cli.h"
 #include "ingest.h"
 #include "error.h"
@@ -70,6 +71,38 @@ check_webhook_secrets(const config_t *cfg, GPtrArray *problems)
 	}
 }
 
+/* A password file of SECTION (NULL: none): there, private, one line. */
+static void
+check_password_file(const config_t *cfg, const char *section, const char *path,
+		    GPtrArray *problems)
+{
+	g_autoptr(GError) err = NULL;
+	g_autofree char *password = NULL;
+
+	if (path == NULL)
+		return;
+	password = util_read_password(path, &err);
+	if (password == NULL)
+		g_ptr_array_add(problems, g_strdup_printf(
+			"%s:%" G_GINT64_FORMAT ": [%s] password_file: %s", cfg->path,
+			config_line(cfg, section, "password_file"), section, err->message));
+	else
+		explicit_bzero(password, strlen(password));
+}
+
+/* The SMTP and IMAP password files, as run will read them. */
+static void
+check_password_files(const config_t *cfg, GPtrArray *problems)
+{
+	check_password_file(cfg, "smtp", cfg->smtp_password_file, problems);
+	for (guint i = 0; i < cfg->imap->len; i++) {
+		const config_imap_t *a = cfg->imap->pdata[i];
+		g_autofree char *section = g_strdup_printf("imap:%s", a->name);
+
+		check_password_file(cfg, section, a->password_file, problems);
+	}
+}
+
 gboolean
 cli_check(cli_t *cli, int argc, char **argv, GError **error)
 {
@@ -115,6 +148,7 @@ cli_check(cli_t *cli, int argc, char **argv, GError **error)
 		check_templates(cfg, problems);
 		check_filters(cfg, problems);
 		check_webhook_secrets(cfg, problems);
+		check_password_files(cfg, problems);
 		if (cfg->trusted_authserv_id == NULL && cfg->members->len > 0)
 			g_ptr_array_add(warnings, g_strdup_printf(
 				"%s:%" G_GINT64_FORMAT ": [gateway] trusted_authserv_id is not "

@@ -99,6 +99,11 @@ static const key_spec_t KEYS[] = {
 	{ S_LIMITS, "max_header_length", K_SIZE, FALSE, "64k", G(max_header_length), 0, 0, NULL },
 	{ S_LIMITS, "max_text_size", K_SIZE, FALSE, "4M", G(max_text_size), 0, 0, NULL },
 	{ S_LIMITS, "auto_replies_per_hour", K_INT, FALSE, "5", G(auto_replies_per_hour), 0, 10000, NULL },
+	{ S_LIMITS, "new_tickets_per_sender_per_hour", K_INT, FALSE, "10", G(new_tickets_per_sender), 0, 100000, NULL },
+	{ S_LIMITS, "new_tickets_per_domain_per_hour", K_INT, FALSE, "100", G(new_tickets_per_domain), 0, 1000000, NULL },
+	{ S_LIMITS, "regex_match_limit", K_INT, FALSE, "1000000", G(regex_match_limit), 1000, 1000000000, NULL },
+	{ S_LIMITS, "regex_depth_limit", K_INT, FALSE, "10000", G(regex_depth_limit), 100, 10000000, NULL },
+	{ S_LIMITS, "max_template_output", K_SIZE, FALSE, "1M", G(max_template_output), 0, 0, NULL },
 	{ S_LIMITS, "fallback_charsets", K_LIST, FALSE, "windows-1252;iso-8859-1", G(fallback_charsets), 0, 0, NULL },
 
 	{ S_GROUP, "name", K_STRING, FALSE, NULL, GR(display_name), 0, 0, NULL },

@@ -142,6 +142,11 @@ typedef struct config {
 	guint64 max_header_length;
 	guint64 max_text_size;
 	gint64 auto_replies_per_hour;
+	gint64 new_tickets_per_sender;  /* per hour, unknown senders; 0: no limit */
+	gint64 new_tickets_per_domain;  /* per hour, domains of no [org:]; 0: no limit */
+	gint64 regex_match_limit;       /* PCRE2 match limit of filter rules */
+	gint64 regex_depth_limit;       /* PCRE2 depth limit of filter rules */
+	guint64 max_template_output;    /* rendered bytes of one mail */
 	char **fallback_charsets;
 	/* sections */
 	GPtrArray *groups;    /* config_group_t*, file order; never empty */

@@ -102,6 +102,8 @@ ingest_load_filters(const config_t *cfg, char **dir_out, GError **error)
 	filter_limits_t lim;
 
 	filter_limits_init(&lim);
+	lim.match_limit = (guint32)cfg->regex_match_limit;
+	lim.depth_limit = (guint32)cfg->regex_depth_limit;
 	set = dir != NULL ? filter_set_load_dir(dir, &lim, error) : filter_set_new(&lim);
 	if (set == NULL)
 		return NULL;
@@ -421,6 +423,7 @@ tell_rejected(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *o
 	const mime_address_t *to;
 	const char *why = NULL;
 	notice_mail_t m = { 0 };
+	GError *local = NULL;
 	gboolean queued;
 
 	if (opts->quiet)
@@ -446,7 +449,18 @@ tell_rejected(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *o
 	m.in_reply_to = msg->message_id;
 	m.automatic = TRUE;
 	m.vars = vars;
-	return notice_send(ing->notice, &m, &queued, error);
+	if (!notice_send(ing->notice, &m, &queued, &local)) {
+		/* The mail is kept either way: a notice that cannot be written
+		 * (a template over max_template_output) must not make the MTA
+		 * retry it for ever. Only a temporary failure is passed on. */
+		if (local->domain == PD_ERROR && local->code == PD_ERROR_TEMP) {
+			g_propagate_error(error, local);
+			return FALSE;
+		}
+		log_warn("no rejection notice to %s: %s", to->addr, local->message);
+		g_error_free(local);
+	}
+	return TRUE;
 }
 
 /* Keep the message whole in quarantine, answering nobody. */
@@ -1222,6 +1236,69 @@ check_quota(ingest_t *ing, gint64 ticket, gint64 now, gboolean *over, gboolean *
 	return event_add(ing->cfg, ing->st, ticket, now, "over-quota", NULL, detail, error);
 }
 
+/* Whether DOMAIN is an [org:DOMAIN]: a customer the gateway knows. */
+static gboolean
+known_org(const config_t *cfg, const char *domain)
+{
+	for (guint i = 0; i < cfg->orgs->len; i++)
+		if (g_ascii_strcasecmp(((config_org_t *)cfg->orgs->pdata[i])->domain, domain) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* A flood of new tickets from one unknown sender or domain (a mail loop,
+ * a script, a spam run) must not be answered every time: past
+ * new_tickets_per_sender_per_hour or new_tickets_per_domain_per_hour the
+ * mail is held in quarantine, where an operator sees it and may release
+ * it, instead of opening a ticket, being acknowledged and offered to
+ * members. Senders of an [org:] domain are known customers (their plan's
+ * quota applies instead). *REASON is a new string when the mail is to be
+ * held, NULL when it may open a ticket; FALSE on a store error. The flood
+ * is recorded once an hour per sender or domain as an event "flood". */
+static gboolean
+flood_check(ingest_t *ing, const char *addr, gint64 now, char **reason, GError **error)
+{
+	const config_t *cfg = ing->cfg;
+	const char *at = strrchr(addr, '@');
+	g_autofree char *actor = NULL;
+	gint64 n, events;
+
+	*reason = NULL;
+	if (at == NULL || known_org(cfg, at + 1))
+		return TRUE;
+	if (cfg->new_tickets_per_sender > 0) {
+		if ((n = store_ticket_count_requester(ing->st, addr, now - 3600, error)) < 0)
+			return FALSE;
+		if (n >= cfg->new_tickets_per_sender) {
+			actor = g_strdup(addr);
+			*reason = g_strdup_printf("flood: %" G_GINT64_FORMAT " new tickets from %s in "
+						  "the last hour (new_tickets_per_sender_per_hour)",
+						  n, addr);
+		}
+	}
+	if (*reason == NULL && cfg->new_tickets_per_domain > 0) {
+		if ((n = store_ticket_count_org(ing->st, at + 1, now - 3600, error)) < 0)
+			return FALSE;
+		if (n >= cfg->new_tickets_per_domain) {
+			actor = g_strdup(at);
+			*reason = g_strdup_printf("flood: %" G_GINT64_FORMAT " new tickets from "
+						  "domain %s in the last hour "
+						  "(new_tickets_per_domain_per_hour)", n, at + 1);
+		}
+	}
+	if (*reason == NULL)
+		return TRUE;
+	if ((events = store_event_count_unticketed(ing->st, "flood", actor, now - 3600,
+						   error)) < 0 ||
+	    (events == 0 && !event_add(cfg, ing->st, 0, now, "flood", actor, *reason, error))) {
+		g_clear_pointer(reason, g_free);
+		return FALSE;
+	}
+	if (events == 0)
+		log_warn("%s: mail held in quarantine from now on", *reason);
+	return TRUE;
+}
+
 /* Everything after parsing, inside the savepoint. */
 static gboolean
 ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
@@ -1367,6 +1444,14 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 				return FALSE;
 		}
 	} else {
+		g_autofree char *flood = NULL;
+
+		if (!authed && !opts->quiet && !opts->no_flood_limit &&
+		    !flood_check(ing, requester ? requester->addr : sender, now, &flood, error))
+			return FALSE;
+		if (flood != NULL)
+			return quarantine_silently(ing, data, len, hash, opts, msg, flood, res,
+						   error);
 		ticket = new_ticket(ing, msg, NULL, requester, group, &fo, 0, now, error);
 		if (ticket == 0)
 			return FALSE;
@@ -1477,6 +1562,7 @@ ingest_message(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *
 	store_savepoint_rollback(ing->st);
 	if (local->domain == PD_ERROR &&
 	    (local->code == PD_ERROR_TEMP || local->code == PD_ERROR_TOO_LARGE)) {
+		ingest_result_clear(res);
 		g_propagate_error(error, local);
 		return FALSE;
 	}
@@ -1491,6 +1577,7 @@ ingest_message(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *
 			return FALSE;
 		if (!quarantine(ing, data, len, hash, opts, NULL, reason, res, error)) {
 			store_savepoint_rollback(ing->st);
+			ingest_result_clear(res);
 			return FALSE;
 		}
 		return store_savepoint_release(ing->st, error);
@@ -1509,7 +1596,12 @@ ingest_one(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts
 		return FALSE;
 	}
 	util_crash_point("ingest-before-commit");
-	return store_commit(ing->st, error);
+	if (!store_commit(ing->st, error)) {
+		/* Nothing was stored (a full disk, say): no result to report. */
+		ingest_result_clear(res);
+		return FALSE;
+	}
+	return TRUE;
 }
 
 gboolean
@@ -1536,6 +1628,7 @@ ingest_release(ingest_t *ing, gint64 quarantine_id, ingest_result_t *res, GError
 	data = g_bytes_get_data(raw, &len);
 	opts.source = q->source;
 	opts.recipient = q->recipient;
+	opts.no_flood_limit = TRUE;
 	memset(res, 0, sizeof *res);
 	hash = ingest_content_hash(data, len);
 	if (!store_begin(ing->st, error))

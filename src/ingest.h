@@ -23,6 +23,8 @@ typedef struct {
 	const char *group;      /* group the source feeds (IMAP account), or NULL */
 	const char *list_id;    /* the mail is a post of this list (import --as-list) */
 	gboolean quiet;         /* send no mail (archive imports) */
+	gboolean no_flood_limit; /* an operator put it in (import, a release
+				  * from quarantine): no new-ticket flood limit */
 } ingest_opts_t;
 
 typedef enum {
@@ -66,14 +68,15 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ingest_t, ingest_free)
 
 /* Take one message of LEN bytes inside the caller's transaction. On
  * failure nothing of the message is left in the transaction (a savepoint
- * is rolled back) and *ERROR says PD_ERROR_TEMP or PD_ERROR_TOO_LARGE;
- * other failures quarantine the message and succeed. */
+ * is rolled back), RES is cleared and *ERROR says PD_ERROR_TEMP or
+ * PD_ERROR_TOO_LARGE; other failures quarantine the message and succeed. */
 gboolean ingest_message(ingest_t *ing, const char *data, gsize len,
 			const ingest_opts_t *opts, ingest_result_t *res,
 			GError **error);
 
 /* ingest_message() in a transaction of its own, committed before it
- * returns: what deliver and LMTP use. */
+ * returns: what deliver and LMTP use. On failure (the commit's too) RES
+ * is cleared. */
 gboolean ingest_one(ingest_t *ing, const char *data, gsize len,
 		    const ingest_opts_t *opts, ingest_result_t *res, GError **error);
 

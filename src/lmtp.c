@@ -209,6 +209,9 @@ data(session_t *s, GString *line)
 		code = error->code == PD_ERROR_TOO_LARGE ? 552 : 451;
 	}
 	g_byte_array_unref(msg);
+	/* Stored but not yet answered: the MTA must retry and get a duplicate. */
+	if (code == 250)
+		util_crash_point("lmtp-committed");
 	if (code == 250 && s->l->committed != NULL)
 		s->l->committed();
 	if (code == 250)

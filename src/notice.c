@@ -211,9 +211,12 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	} else {
 		template_vars_set(v, "reply_address", cfg->support_address);
 	}
-	msg = template_render(text, html, v, 1024 * 1024, error);
-	if (msg == NULL)
+	msg = template_render(text, html, v, cfg->max_template_output, error);
+	if (msg == NULL) {
+		g_prefix_error(error, "template %s to %s (max_template_output): ", m->template_name,
+			       m->to_address);
 		return FALSE;
+	}
 	attach(msg, m->attachments);
 	/* Every mail about a ticket carries its tag, whatever the template. */
 	if (t != NULL) {

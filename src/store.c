@@ -791,6 +791,31 @@ store_ticket_count_org(store_t *st, const char *org, gint64 since, GError **erro
 }
 
 gint64
+store_ticket_count_requester(store_t *st, const char *address, gint64 since,
+			     GError **error)
+{
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM tickets WHERE requester_address = ? "
+				       "AND created >= ?",
+				       error, "si", address, since),
+			   error);
+}
+
+gint64
+store_event_count_unticketed(store_t *st, const char *kind, const char *actor, gint64 since,
+			     GError **error)
+{
+	/* ticket_id IS NULL keeps to the events_ticket index. */
+	return store_count(st,
+			   store_query(st,
+				       "SELECT count(*) FROM events WHERE ticket_id IS NULL "
+				       "AND kind = ? AND actor = ? AND at >= ?",
+				       error, "ssi", kind, actor, since),
+			   error);
+}
+
+gint64
 store_event_count(store_t *st, gint64 ticket, const char *kind, GError **error)
 {
 	return store_count(st,

@@ -121,6 +121,12 @@ gboolean store_ticket_merge(store_t *st, gint64 from, gint64 into, gint64 now,
 GPtrArray *store_ticket_list_forwarded_by(store_t *st, const char *address, GError **error);
 /* Tickets not closed of GROUP that hold a mailing-list post, by id. */
 GPtrArray *store_ticket_list_from_lists(store_t *st, const char *group, GError **error);
+/* Tickets whose requester is ADDRESS opened since SINCE; -1 on error. */
+gint64 store_ticket_count_requester(store_t *st, const char *address, gint64 since,
+				    GError **error);
+/* Events of KIND by ACTOR about no ticket since SINCE; -1 on error. */
+gint64 store_event_count_unticketed(store_t *st, const char *kind, const char *actor,
+				    gint64 since, GError **error);
 /* Tickets of organisation ORG opened since SINCE; -1 on error. */
 gint64 store_ticket_count_org(store_t *st, const char *org, gint64 since, GError **error);
 /* How many events of KIND ticket TICKET has; -1 on error. */

@@ -10,7 +10,7 @@
 static const char *const KINDS[] = {
 	"created", "message", "assigned", "refused", "taken", "state", "escalated",
 	"note", "breach", "over-quota", "forward", "bounce", "wait-reminder",
-	"auto-resolved", "closed", NULL,
+	"auto-resolved", "closed", "flood", NULL,
 };
 
 const char *const *

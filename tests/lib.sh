@@ -178,9 +178,12 @@ CONF
 	[ -t 0 ] || cat >>"$T/postdesk.conf"
 }
 
-# Only the [gateway] section; the sections on stdin follow it.
+# Only the [gateway] section; the sections on stdin follow it. The file
+# is $T/postdesk.conf, or FILE when given (paths in it are relative to
+# its directory).
 write_gateway_config() {
-	cat >"$T/postdesk.conf" <<CONF
+	local conf=${1:-$T/postdesk.conf}
+	cat >"$conf" <<CONF
 [gateway]
 database = var/postdesk.db
 spool = var
@@ -189,7 +192,7 @@ tag = Support
 secret_file = secret
 
 CONF
-	cat >>"$T/postdesk.conf"
+	cat >>"$conf"
 }
 
 # Config plus init: a ready gateway.
@@ -257,4 +260,65 @@ time.sleep(float(sys.argv[3]))' "$T/var/postdesk.db" "$T/.locked" "$1" &
 # JSON field by a Python expression on `d`: json_get FILE 'd[0]["id"]'.
 json_get() {
 	"$PYTHON3" -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"
+}
+
+# Privacy scan (SECURITY.md): what a customer must never see in mail from
+# us. A script registers the secrets it creates as it goes:
+#   scan_member ADDR...     members' addresses (mail to them is not scanned)
+#   scan_customer ADDR...   customers' addresses: none may reach another
+#   scan_secret TEXT...     internal note texts and anything else no customer
+#                           may read
+# and ends with scan_customer_mail FILE-OR-DIR... (default var/outbox):
+# every mail there whose recipient (X-Postdesk-Rcpt of the spool, X-RcptTo
+# of the SMTP sink) is not a member is read, headers and decoded parts,
+# and the scan fails naming the mail and the secret it shows. It prints
+# how many mails it read and fails when there were none.
+scan_member() { for a in "$@"; do printf 'member\t%s\n' "$a"; done >>"$T/.scan"; }
+scan_customer() { for a in "$@"; do printf 'customer\t%s\n' "$a"; done >>"$T/.scan"; }
+scan_secret() { for s in "$@"; do printf 'secret\t%s\n' "$s"; done >>"$T/.scan"; }
+scan_customer_mail() {
+	[ $# -gt 0 ] || set -- var/outbox
+	touch "$T/.scan"
+	"$PYTHON3" - "$T/.scan" "$@" <<-\PY
+	import email, email.policy, os, sys
+	kinds = {"member": set(), "customer": set(), "secret": set()}
+	for line in open(sys.argv[1], encoding="utf-8"):
+	    k, v = line.rstrip("\n").split("\t", 1)
+	    kinds[k].add(v if k == "secret" else v.lower())
+	files = []
+	for p in sys.argv[2:]:
+	    if os.path.isdir(p):
+	        for d, _, names in os.walk(p):
+	            files += [os.path.join(d, n) for n in names if not n.startswith(".")]
+	    elif os.path.exists(p):
+	        files.append(p)
+	read = bad = 0
+	for f in sorted(files):
+	    raw = open(f, "rb").read()
+	    m = email.message_from_bytes(raw, policy=email.policy.default)
+	    rcpts = [str(v).strip().lower() for h in ("X-Postdesk-Rcpt", "X-RcptTo")
+	             for v in (m.get_all(h) or [])]
+	    if not rcpts or all(r in kinds["member"] for r in rcpts):
+	        continue
+	    read += 1
+	    text = [raw.decode("utf-8", "replace")]
+	    text += ["%s: %s" % (k, v) for k, v in m.items()]
+	    for part in m.walk():
+	        if part.is_multipart():
+	            continue
+	        try:
+	            c = part.get_content()
+	        except Exception:
+	            c = part.get_payload(decode=True) or b""
+	        text.append(c.decode("utf-8", "replace") if isinstance(c, bytes) else str(c))
+	    hay = "\n".join(text)
+	    low = hay.lower()
+	    seen = [s for s in kinds["secret"] if s in hay]
+	    seen += [a for a in kinds["member"] | kinds["customer"] if a in low and a not in rcpts]
+	    for s in seen:
+	        print("%s (to %s) shows %r" % (f, ", ".join(rcpts), s))
+	        bad += 1
+	print("scanned %d mails to customers, %d leaks" % (read, bad))
+	sys.exit(1 if bad or read == 0 else 0)
+	PY
 }

@@ -122,4 +122,10 @@ test_expect_success 'at most auto_replies_per_hour acks to one address' '
 	pd queue --flush >/dev/null &&
 	test "$(grep -l "^X-Postdesk-Rcpt: flood@else.example" var/outbox/new/* | wc -l)" = 5
 '
+
+test_expect_success 'scan: no mail to a customer shows another customer'\''s address' '
+	scan_customer dana@customer.example eve@other.example erik@else.example \
+		flood@else.example &&
+	scan_customer_mail var/outbox
+'
 test_done

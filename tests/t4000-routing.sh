@@ -375,4 +375,13 @@ test_expect_success 'no mail to a customer shows a member address or an internal
 	test $n -ge 10
 '
 
+
+test_expect_success 'scan: every mail to a customer, for notes and other people'\''s addresses' '
+	scan_member alice@example.org bob@example.org bob@home.example carol@example.org \
+		dave@partner.example erin@example.org &&
+	scan_customer dana@customer.example eve@customer.example finn@customer.example \
+		hal@customer.example ivy@customer.example jo@customer.example kim@customer.example &&
+	scan_secret "old kernel 4.19" "Asked for the invoice number." &&
+	scan_customer_mail mail var/outbox
+'
 test_done

@@ -199,4 +199,11 @@ test_expect_success 'the moderator digest lists the forwarded tickets, the unans
 	collect digest && test -n "$(to digest mod@example.org)" && test -z "$(to digest erin@example.org)"
 '
 
+
+test_expect_success 'scan: no mail to a customer shows a forwarder'\''s note or a member' '
+	scan_member mod@example.org erin@example.org &&
+	scan_customer pat@users.example joe@customer.example &&
+	scan_secret "Pat asked this on the users list" &&
+	scan_customer_mail mail var/outbox
+'
 test_done

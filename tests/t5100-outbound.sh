@@ -155,5 +155,10 @@ test_expect_success 'a bounce of unknown mail is quarantined, not a ticket' '
 	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = "$tickets" &&
 	pd quarantine list >q && test_grep "bounce of a mail" q
 '
+test_expect_success 'scan: no mail the server received shows another customer'\''s address' '
+	scan_customer carla@cust.example mal@cust.example inj@cust.example holiday@cust.example \
+		cust1@cust.example &&
+	scan_customer_mail "$SINK_DIR/new"
+'
 stop_smtp_sink
 test_done

@@ -16,7 +16,7 @@ test_kinds(void)
 	const char *const design[] = { "created", "message", "assigned", "refused",
 				       "taken", "state", "escalated", "note", "breach",
 				       "over-quota", "forward", "bounce", "wait-reminder",
-				       "auto-resolved", "closed" };
+				       "auto-resolved", "closed", "flood" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(design); i++)
 		g_assert_true(webhook_kind_known(design[i]));
