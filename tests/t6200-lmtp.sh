@@ -15,7 +15,7 @@ lmtp() {  # lmtp RCPTS FILE...: send each FILE, print the replies per recipient
 	"$PYTHON3" -u - "$T/var/lmtp.sock" "$@" <<'PY'
 import smtplib, sys, time
 sock, rcpts, files = sys.argv[1], sys.argv[2].split(","), sys.argv[3:]
-for attempt in range(200):  # a daemon just started may not listen yet
+for attempt in range(600):  # a daemon just started may not listen yet
     try:
         c = smtplib.LMTP(sock)
         break
@@ -104,7 +104,9 @@ test_expect_success 'SIGKILL mid-session: every message answered 250 is stored' 
 '
 
 # A daemon started again after that kill takes mail again, and SIGTERM
-# stops it cleanly.
+# stops it cleanly. The killed one left its socket file: remove it, so the
+# wait below is for the new daemon's socket, not the stale one.
+rm -f var/lmtp.sock
 "$POSTDESK" -c "$T/postdesk.conf" run 2>run2.log & RUN=$!
 PIDS="$PIDS $RUN"
 for _ in $(seq 1 600); do test -S var/lmtp.sock && break; sleep 0.05; done
