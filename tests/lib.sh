@@ -41,6 +41,8 @@ export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export LSAN_OPTIONS="${LSAN_OPTIONS:-suppressions=$top_srcdir/tests/lsan.supp:print_suppressions=0}"
 export LC_ALL=C.UTF-8 TZ=UTC
 
+# Time limits in the scripts are multiplied by this (valgrind is ~20x slower).
+TIME_SCALE=1
 # PD_VALGRIND=1 (make check-valgrind): every postdesk process runs under
 # valgrind memcheck; test_done fails on any error or definite leak. Use a
 # build without sanitizers.
@@ -55,6 +57,7 @@ VG
 	chmod +x "$T/.valgrind/postdesk"
 	POSTDESK="$T/.valgrind/postdesk"
 	export POSTDESK_NO_JIT=1   # valgrind cannot follow PCRE2's JIT code
+	TIME_SCALE=20
 fi
 
 cleanup() {
