@@ -104,17 +104,18 @@ tell_member(action_t *a, const store_ticket_t *t, const config_member_t *m,
 	return notice_send(a->notice, &n, &queued, error);
 }
 
-/* Tell every member of T's group who is not away (manual assignment, or
- * nobody could be chosen). */
+/* Tell every member of T's group who is not away, but EXCLUDE (may be
+ * NULL): manual assignment, nobody could be chosen, or an emergency. */
 static gboolean
 tell_group(action_t *a, const store_ticket_t *t, const action_msg_t *msg, const char *note,
-	   GError **error)
+	   const char *exclude, GError **error)
 {
 	for (guint i = 0; i < a->cfg->members->len; i++) {
 		const config_member_t *m = a->cfg->members->pdata[i];
 		GError *local = NULL;
 
-		if (!config_member_in_group(m, t->group))
+		if (!config_member_in_group(m, t->group) ||
+		    g_strcmp0(m->address, exclude) == 0)
 			continue;
 		if (is_away(a, m, &local)) {
 			continue;
@@ -206,7 +207,7 @@ offer(action_t *a, store_ticket_t *t, const char *actor, const action_msg_t *msg
 				  ? "Nobody owns this ticket yet: reply #take to take it."
 				  : "Nobody in the group was free to take this ticket: "
 				    "reply #take to take it.",
-				  error);
+				  NULL, error);
 	}
 	m = who->pdata[pick];
 	g_free(t->owner);
@@ -229,7 +230,19 @@ offer(action_t *a, store_ticket_t *t, const char *actor, const action_msg_t *msg
 gboolean
 action_route(action_t *a, store_ticket_t *t, const action_msg_t *m, GError **error)
 {
-	return offer(a, t, NULL, m, error);
+	const config_plan_t *plan = config_plan_for(a->cfg, t->org);
+	g_autofree char *note = NULL;
+
+	if (!offer(a, t, NULL, m, error))
+		return FALSE;
+	/* An urgent ticket of an emergency plan cannot wait for one member to
+	 * read their mail; without an owner the group was told already. */
+	if (!config_plan_emergency(plan) || strcmp(t->priority, "urgent") != 0 ||
+	    t->owner == NULL)
+		return TRUE;
+	note = g_strdup_printf("Urgent ticket of emergency plan %s: the whole group is told. "
+			       "It is offered to %s.", plan->name, t->owner);
+	return tell_group(a, t, m, note, t->owner, error);
 }
 
 /* The state of MEMBER's offer of T, or NULL. New string. */
@@ -445,6 +458,19 @@ action_set_group(action_t *a, store_ticket_t *t, const char *group, const char *
 	       offer(a, t, actor, NULL, error);
 }
 
+/* Fails (PD_ERROR_INPUT, for the receipt) when raising T to TIER goes
+ * beyond what T's plan reaches. */
+static gboolean
+plan_allows_tier(action_t *a, const store_ticket_t *t, gint64 tier, GError **error)
+{
+	const config_plan_t *plan = config_plan_for(a->cfg, t->org);
+
+	if (tier <= t->tier || tier <= config_plan_max_tier(plan))
+		return TRUE;
+	return fail(error, "plan %s reaches tier %" G_GINT64_FORMAT " at most", plan->name,
+		    plan->max_tier);
+}
+
 gboolean
 action_set_tier(action_t *a, store_ticket_t *t, gint64 tier, const char *actor,
 		GError **error)
@@ -454,6 +480,8 @@ action_set_tier(action_t *a, store_ticket_t *t, gint64 tier, const char *actor,
 
 	if (tier < 1 || tier > 4)
 		return fail(error, "tier %" G_GINT64_FORMAT " is not from 1 to 4", tier);
+	if (!plan_allows_tier(a, t, tier, error))
+		return FALSE;
 	if (t->tier == tier)
 		return TRUE;
 	t->tier = tier;
@@ -505,6 +533,8 @@ action_escalate(action_t *a, store_ticket_t *t, const char *actor, const char *m
 	if (m == NULL && t->tier >= 4)
 		return fail(error, "ticket %" G_GINT64_FORMAT " is at tier 4 already; "
 			    "#escalate ADDRESS hands it to a member", t->id);
+	if (!plan_allows_tier(a, t, m != NULL ? m->tier : t->tier + 1, error))
+		return FALSE;
 	if (!unassign(a, t, "escalated", error))
 		return FALSE;
 	if (m != NULL) {
@@ -652,7 +682,7 @@ tell_members(action_t *a, const store_ticket_t *t, const char *exclude,
 			g_ptr_array_add(sent, p->address);
 	}
 	if (sent->len == 0)
-		return tell_group(a, t, m, note, error);
+		return tell_group(a, t, m, note, NULL, error);
 	for (guint i = 0; i < sent->len; i++) {
 		const config_member_t *cm = config_member(a->cfg, sent->pdata[i]);
 
@@ -1092,10 +1122,22 @@ static gboolean
 sla_breach(action_t *a, store_ticket_t *t, const config_group_t *g, GError **error)
 {
 	g_autofree char *due = json_format_time(t->due_at);
-	g_autofree char *detail = g_strdup_printf("%s due %s missed (%s)",
-						  t->due_kind ? t->due_kind : "deadline", due,
-						  g->on_breach);
+	const config_plan_t *plan = config_plan_for(a->cfg, t->org);
+	const char *how = g->on_breach;
+	g_autofree char *capped = NULL;
+	g_autofree char *detail = NULL;
 	GError *local = NULL;
+
+	/* At its plan's highest tier the ticket is passed on within the tier,
+	 * as on_breach = reassign would. */
+	if (strcmp(how, "escalate") == 0 && t->tier >= config_plan_max_tier(plan) &&
+	    t->tier < 4) {
+		how = "reassign";
+		capped = g_strdup_printf("; plan %s reaches tier %" G_GINT64_FORMAT
+					 " at most: reassign", plan->name, plan->max_tier);
+	}
+	detail = g_strdup_printf("%s due %s missed (%s%s)", t->due_kind ? t->due_kind : "deadline",
+				 due, g->on_breach, capped ? capped : "");
 
 	t->breached_at = a->now;
 	t->sla_next = 0;
@@ -1103,9 +1145,9 @@ sla_breach(action_t *a, store_ticket_t *t, const config_group_t *g, GError **err
 	    !add_event(a, t->id, "breach", NULL, detail, error) ||
 	    !sla_tell(a, t, "The deadline of this ticket has passed.", error))
 		return FALSE;
-	if (strcmp(g->on_breach, "escalate") == 0)
+	if (strcmp(how, "escalate") == 0)
 		action_escalate(a, t, NULL, NULL, &local);
-	else if (strcmp(g->on_breach, "reassign") == 0 && t->owner != NULL)
+	else if (strcmp(how, "reassign") == 0 && t->owner != NULL)
 		action_refuse(a, t, t->owner, "deadline missed", FALSE, &local);
 	if (local == NULL)
 		return TRUE;

@@ -154,6 +154,9 @@ static const key_spec_t KEYS[] = {
 	{ S_PLAN, "quota", K_INT, FALSE, "0", PL(quota), 0, G_MAXINT32, NULL },
 	{ S_PLAN, "period", K_ENUM, FALSE, "year", PL(period), 0, 0, "month|quarter|year" },
 	{ S_PLAN, "over_quota", K_ENUM, FALSE, "low", PL(over_quota), 0, 0, "low|hold" },
+	{ S_PLAN, "groups", K_LIST, FALSE, NULL, PL(groups), 0, 0, NULL },
+	{ S_PLAN, "max_tier", K_INT, FALSE, "4", PL(max_tier), 1, 4, NULL },
+	{ S_PLAN, "engagement", K_ENUM, FALSE, "mail", PL(engagement), 0, 0, "mail|emergency" },
 	{ S_PLAN, "first_response", K_STRING, FALSE, NULL, PL(first_response_text), 0, 0, NULL },
 	{ S_PLAN, "next_response", K_STRING, FALSE, NULL, PL(next_response_text), 0, 0, NULL },
 	{ S_PLAN, "resolution", K_STRING, FALSE, NULL, PL(resolution_text), 0, 0, NULL },
@@ -560,6 +563,8 @@ config_plan_free(config_plan_t *p)
 	g_free(p->name);
 	g_free(p->period);
 	g_free(p->over_quota);
+	g_strfreev(p->groups);
+	g_free(p->engagement);
 	g_free(p->first_response_text);
 	g_free(p->next_response_text);
 	g_free(p->resolution_text);
@@ -813,6 +818,17 @@ loader_build_calendars(loader_t *ld, config_t *cfg)
 	}
 }
 
+/* Every group in GROUPS (of key "groups" in section SEC) must exist: a
+ * typo would silently leave a member without work, or a plan's customers
+ * not covered anywhere. */
+static void
+loader_check_groups(loader_t *ld, const config_t *cfg, const char *sec, char **groups)
+{
+	for (char **g = groups; g != NULL && *g != NULL; g++)
+		if (config_group(cfg, *g) == NULL)
+			loader_problem(ld, ld->errors, sec, "groups", "no [group:%s] section", *g);
+}
+
 /* Cross-section checks: names that must refer to something. */
 static void
 loader_check_references(loader_t *ld, config_t *cfg)
@@ -829,10 +845,13 @@ loader_check_references(loader_t *ld, config_t *cfg)
 		config_member_t *m = cfg->members->pdata[i];
 		g_autofree char *grp = g_strdup_printf("member:%s", m->address);
 
-		for (char **g = m->groups; g != NULL && *g != NULL; g++)
-			if (config_group(cfg, *g) == NULL)
-				loader_problem(ld, ld->errors, grp, "groups",
-					       "no [group:%s] section", *g);
+		loader_check_groups(ld, cfg, grp, m->groups);
+	}
+	for (guint i = 0; i < cfg->plans->len; i++) {
+		config_plan_t *p = cfg->plans->pdata[i];
+		g_autofree char *grp = g_strdup_printf("plan:%s", p->name);
+
+		loader_check_groups(ld, cfg, grp, p->groups);
 	}
 	for (guint i = 0; i < cfg->imap->len; i++) {
 		config_imap_t *a = cfg->imap->pdata[i];
@@ -1191,6 +1210,25 @@ config_plan_for(const config_t *cfg, const char *domain)
 			return config_plan(cfg, o->plan);
 	}
 	return config_plan(cfg, cfg->default_plan);
+}
+
+gboolean
+config_plan_reaches(const config_plan_t *plan, const char *group)
+{
+	return plan == NULL || plan->groups == NULL || plan->groups[0] == NULL ||
+	       g_strv_contains((const char *const *)plan->groups, group);
+}
+
+gint64
+config_plan_max_tier(const config_plan_t *plan)
+{
+	return plan != NULL ? plan->max_tier : 4;
+}
+
+gboolean
+config_plan_emergency(const config_plan_t *plan)
+{
+	return plan != NULL && g_strcmp0(plan->engagement, "emergency") == 0;
 }
 
 gint64

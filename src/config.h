@@ -77,6 +77,9 @@ typedef struct {
 	gint64 quota;
 	char *period;         /* month | quarter | year */
 	char *over_quota;     /* low | hold */
+	char **groups;        /* the groups the plan reaches; NULL: every group */
+	gint64 max_tier;      /* #tier, #escalate and breaches stop here */
+	char *engagement;     /* mail | emergency */
 	/* Targets that replace the group's, priority by priority, for the
 	 * tickets of the plan's organisations (as written, and parsed). */
 	char *first_response_text, *next_response_text, *resolution_text;
@@ -200,6 +203,13 @@ const config_plan_t *config_plan(const config_t *cfg, const char *name);
 /* The plan of DOMAIN's organisation, else [gateway] default_plan; NULL
  * when neither. */
 const config_plan_t *config_plan_for(const config_t *cfg, const char *domain);
+/* Whether PLAN (NULL: no plan, every group) reaches GROUP: listed in its
+ * groups, or every group when it lists none. */
+gboolean config_plan_reaches(const config_plan_t *plan, const char *group);
+/* The highest tier a ticket on PLAN may be raised to (4 when PLAN is NULL). */
+gint64 config_plan_max_tier(const config_plan_t *plan);
+/* Whether PLAN has emergency engagement (FALSE when PLAN is NULL). */
+gboolean config_plan_emergency(const config_plan_t *plan);
 
 typedef enum {
 	CONFIG_FIRST_RESPONSE,

@@ -21,6 +21,7 @@
 #include "mime-text.h"
 #include "mime.h"
 #include "notice.h"
+#include "route.h"
 #include "template.h"
 #include "thread.h"
 #include "token.h"
@@ -564,6 +565,7 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const char *subject_in,
 							 ing->cfg->tag);
 	g_autofree char *detail = NULL;
 	const char *at = strrchr(requester->addr, '@');
+	const config_plan_t *plan;
 	gint64 id;
 
 	t.subject = *subject != '\0' ? subject : (char *)"(no subject)";
@@ -577,6 +579,10 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const char *subject_in,
 					   : group->language ? group->language
 							     : ing->cfg->language;
 	t.org = at != NULL ? (char *)at + 1 : NULL;
+	plan = config_plan_for(ing->cfg, t.org);
+	/* Emergency engagement: the customer's own word makes it urgent. */
+	if (config_plan_emergency(plan) && route_subject_urgent(t.subject))
+		t.priority = (char *)"urgent";
 	t.linked_to = linked_to;
 	t.created = now;
 	id = store_ticket_insert(ing->st, &t, error);
@@ -593,6 +599,12 @@ new_ticket(ingest_t *ing, const mime_msg_t *msg, const char *subject_in,
 	detail = linked_to ? g_strdup_printf("group %s, follows ticket %" G_GINT64_FORMAT,
 					     group->name, linked_to)
 			   : g_strdup_printf("group %s", group->name);
+	if (config_plan_emergency(plan) && strcmp(t.priority, "urgent") == 0) {
+		g_autofree char *d = g_steal_pointer(&detail);
+
+		detail = g_strdup_printf("%s, urgent by subject (plan %s: emergency)", d,
+					 plan->name);
+	}
 	if (!store_participant_add(ing->st, id, requester->addr, requester->name,
 				   "requester", now, error) ||
 	    !event_add(ing->cfg, ing->st, id, now, "created", requester->addr, detail, error))
@@ -748,7 +760,7 @@ out:
 static gboolean
 send_notice(ingest_t *ing, const char *template_name, gint64 ticket,
 	    const mime_address_t *requester, const char *message_id, GPtrArray *references,
-	    GError **error)
+	    template_vars_t *vars, GError **error)
 {
 	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
 	notice_mail_t m = { 0 };
@@ -763,6 +775,7 @@ send_notice(ingest_t *ing, const char *template_name, gint64 ticket,
 	m.in_reply_to = message_id;
 	m.references = references;
 	m.automatic = TRUE;
+	m.vars = vars;
 	return notice_send(ing->notice, &m, &queued, error);
 }
 
@@ -1148,7 +1161,8 @@ ingest_forward(ingest_t *ing, const mime_msg_t *msg, const mime_forward_t *f,
 	if (existing > 0)
 		return opts->quiet || action_notify_update(&act, t, who, &am, error);
 	if (!opts->quiet && attributed && group->ack_forwarded &&
-	    !send_notice(ing, "ack", res->ticket, &author, f->message_id, f->references, error))
+	    !send_notice(ing, "ack", res->ticket, &author, f->message_id, f->references, NULL,
+			 error))
 		return FALSE;
 	if (opts->quiet)
 		return TRUE;
@@ -1194,35 +1208,48 @@ period_start(const char *period, gint64 now)
 	return g_date_time_to_unix(start);
 }
 
-/* Count new ticket T against its organisation's plan. Over quota, the
- * ticket is marked (event over-quota, priority low, or held unrouted with
- * over_quota = hold) and *HELD says which; *OVER tells the caller to send
- * the over-quota answer instead of the ack. */
+/* Check new ticket T against its organisation's plan: the plan must
+ * reach T's group, and T must be within the quota of the period. If not,
+ * the ticket is marked (event not-covered or over-quota, priority low, or
+ * held unrouted with over_quota = hold); *REASON (NULL when neither) names
+ * the event for the over-quota answer, which replaces the ack, and *HELD
+ * says whether it is held. */
 static gboolean
-check_quota(ingest_t *ing, gint64 ticket, gint64 now, gboolean *over, gboolean *held,
+check_quota(ingest_t *ing, gint64 ticket, gint64 now, const char **reason, gboolean *held,
 	    GError **error)
 {
 	g_autoptr(store_ticket_t) t = store_ticket_get(ing->st, ticket, error);
 	const config_plan_t *plan;
+	g_autofree char *why = NULL;
 	g_autofree char *detail = NULL;
 	gint64 n;
 
-	*over = *held = FALSE;
+	*reason = NULL;
+	*held = FALSE;
 	if (t == NULL)
 		return FALSE;
 	plan = config_plan_for(ing->cfg, t->org);
-	if (plan == NULL || plan->quota <= 0 || t->org == NULL)
+	if (plan == NULL || t->org == NULL)
 		return TRUE;
-	if ((n = store_ticket_count_org(ing->st, t->org, period_start(plan->period, now),
-					error)) < 0)
-		return FALSE;
-	if (n <= plan->quota)
+	if (!config_plan_reaches(plan, t->group)) {
+		*reason = "not-covered";
+		why = g_strdup_printf("group %s is not in plan %s of %s", t->group, plan->name,
+				      t->org);
+	} else if (plan->quota > 0) {
+		if ((n = store_ticket_count_org(ing->st, t->org, period_start(plan->period, now),
+						error)) < 0)
+			return FALSE;
+		if (n > plan->quota) {
+			*reason = "over-quota";
+			why = g_strdup_printf("ticket %" G_GINT64_FORMAT " of %s this %s, plan %s "
+					      "allows %" G_GINT64_FORMAT, n, t->org, plan->period,
+					      plan->name, plan->quota);
+		}
+	}
+	if (*reason == NULL)
 		return TRUE;
-	*over = TRUE;
 	*held = g_strcmp0(plan->over_quota, "hold") == 0;
-	detail = g_strdup_printf("ticket %" G_GINT64_FORMAT " of %s this %s, plan %s allows %"
-				 G_GINT64_FORMAT "%s", n, t->org, plan->period, plan->name,
-				 plan->quota, *held ? "; held" : "; priority low");
+	detail = g_strdup_printf("%s%s", why, *held ? "; held" : "; priority low");
 	g_free(t->priority);
 	t->priority = g_strdup("low");
 	if (!*held) {
@@ -1233,7 +1260,23 @@ check_quota(ingest_t *ing, gint64 ticket, gint64 now, gboolean *over, gboolean *
 		    !action_sla_recompute(&act, t, NULL, error))
 			return FALSE;
 	}
-	return event_add(ing->cfg, ing->st, ticket, now, "over-quota", NULL, detail, error);
+	return event_add(ing->cfg, ing->st, ticket, now, *reason, NULL, detail, error);
+}
+
+/* The over-quota answer, saying why (quota.reason): REASON is the event
+ * check_quota() recorded. */
+static gboolean
+send_over_quota(ingest_t *ing, gint64 ticket, const char *reason,
+		const mime_address_t *requester, const mime_msg_t *msg, const char *message_id,
+		GError **error)
+{
+	g_autoptr(template_vars_t) v = template_vars_new();
+
+	template_vars_set(v, "quota.reason", reason);
+	template_vars_set(v, "quota.not_covered",
+			  strcmp(reason, "not-covered") == 0 ? "yes" : NULL);
+	return send_notice(ing, "over-quota", ticket, requester, message_id, msg->references,
+			   v, error);
 }
 
 /* Whether DOMAIN is an [org:DOMAIN]: a customer the gateway knows. */
@@ -1323,7 +1366,8 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	g_auto(mime_text_split_t) split = { 0 };
 	g_auto(command_list_t) cmds = { 0 };
 	g_auto(filter_outcome_t) fo = { 0 };
-	gboolean over_quota = FALSE, held = FALSE;
+	const char *over_quota = NULL;
+	gboolean held = FALSE;
 
 	res->message_id = msg->message_id
 		? g_strdup(msg->message_id)
@@ -1471,17 +1515,17 @@ ingest_parsed(ingest_t *ing, const mime_msg_t *msg, const char *data, gsize len,
 	if (res->outcome == INGEST_NEW && !opts->quiet &&
 	    !check_quota(ing, ticket, now, &over_quota, &held, error))
 		return FALSE;
-	if (over_quota && !automatic && requester != NULL &&
-	    !send_notice(ing, "over-quota", ticket, requester, res->message_id,
-			 msg->references, error))
+	if (over_quota != NULL && !automatic && requester != NULL &&
+	    !send_over_quota(ing, ticket, over_quota, requester, msg, res->message_id, error))
 		return FALSE;
 	/* List traffic is automatic mail, acknowledged only where the group
 	 * asks for it (ack_lists). */
 	if (res->outcome == INGEST_NEW && !opts->quiet && group->ack && !fo.noack &&
-	    !over_quota &&
+	    over_quota == NULL &&
 	    (!automatic || (group->ack_lists && g_strcmp0(why, "List-Id") == 0)) &&
 	    requester != NULL && !config_is_own_address(cfg, requester->addr) &&
-	    !send_notice(ing, "ack", ticket, requester, res->message_id, msg->references, error))
+	    !send_notice(ing, "ack", ticket, requester, res->message_id, msg->references, NULL,
+			 error))
 		return FALSE;
 	if (!opts->quiet) {
 		action_t act = { cfg, ing->st, ing->notice, now };

@@ -82,6 +82,7 @@ set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t, const 
 	const config_member_t *owner = t->owner ? config_member(n->cfg, t->owner) : NULL;
 	g_autofree char *tagged = thread_subject_tagged(t->subject, n->cfg->tag, t->id);
 	g_autofree char *created = json_format_time(t->created);
+	const config_plan_t *plan;
 
 	template_vars_set_int(v, "ticket.id", t->id);
 	template_vars_set(v, "ticket.subject", t->subject);
@@ -99,6 +100,9 @@ set_ticket_vars(notice_t *n, template_vars_t *v, const store_ticket_t *t, const 
 	template_vars_set(v, "ticket.created", created);
 	template_vars_set(v, "ticket.requester_name", t->requester_name);
 	template_vars_set(v, "ticket.requester_address", t->requester_address);
+	plan = config_plan_for(n->cfg, t->org);
+	template_vars_set(v, "ticket.plan", plan ? plan->name : NULL);
+	template_vars_set(v, "ticket.engagement", plan ? plan->engagement : NULL);
 	if (t->due_at != 0 && t->paused_at == 0 && g != NULL && g->calendar != NULL) {
 		/* In the recipient's terms: a member's own zone, else the group's. */
 		const config_member_t *rm = to ? config_member(n->cfg, to) : NULL;

@@ -61,3 +61,27 @@ route_pick(route_policy_t policy, const route_member_t *members, guint n, gint64
 	}
 	return best;
 }
+
+static gboolean
+is_word_byte(char c)
+{
+	return g_ascii_isalnum(c) || (guchar)c >= 0x80;
+}
+
+gboolean
+route_subject_urgent(const char *subject)
+{
+	static const char *const words[] = { "urgent", "emergency" };
+
+	for (const char *p = subject; p != NULL && *p != '\0'; p++) {
+		if (p != subject && is_word_byte(p[-1]))
+			continue;
+		for (gsize i = 0; i < G_N_ELEMENTS(words); i++) {
+			gsize n = strlen(words[i]);
+
+			if (g_ascii_strncasecmp(p, words[i], n) == 0 && !is_word_byte(p[n]))
+				return TRUE;
+		}
+	}
+	return FALSE;
+}

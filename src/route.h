@@ -36,4 +36,10 @@ const char *route_unavailable(const route_member_t *m, gint64 tier);
  * TIER to under POLICY, or -1 when there is nobody (or POLICY is manual). */
 gint route_pick(route_policy_t policy, const route_member_t *members, guint n,
 		gint64 tier);
+
+/* Whether SUBJECT (may be NULL) contains "urgent" or "emergency" as a
+ * word, in any case: what opens an urgent ticket on an emergency plan.
+ * A word is bounded by the ends or by bytes that are not ASCII letters,
+ * digits or UTF-8 (so "urgently" and "nonurgent" do not count). */
+gboolean route_subject_urgent(const char *subject);
 #endif

@@ -9,7 +9,7 @@
  * housekeeping's (postdesk.conf(5), wait_reminder ... close_after). */
 static const char *const KINDS[] = {
 	"created", "message", "assigned", "refused", "taken", "state", "escalated",
-	"note", "breach", "over-quota", "forward", "bounce", "wait-reminder",
+	"note", "breach", "over-quota", "not-covered", "forward", "bounce", "wait-reminder",
 	"auto-resolved", "closed", "flood", NULL,
 };
 

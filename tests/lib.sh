@@ -166,6 +166,15 @@ v = m.get_all(sys.argv[2]); print("" if v is None else "\n".join(str(x) for x in
 # postdesk with the test's config.
 pd() { "$POSTDESK" -c "$T/postdesk.conf" "$@"; }
 
+# collect NAME: send the queue to the spool and keep what went out in
+# mail/NAME/ (a script whose mail is queued at a later clock sets its own).
+collect() {
+	pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
+	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
+}
+# to NAME ADDR: the mails of mail/NAME/ to ADDR.
+to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
+
 # A working config in $T: support@example.org, two groups, members, the
 # spool as outbound. Extra lines on stdin are appended.
 write_config() {

@@ -60,13 +60,6 @@ customer() {
 	printf "From: %s\nTo: %s\nSubject: %s\nMessage-ID: <%s>\nDate: Fri, 20 Nov 2026 09:00:00 +0000\n\n%s\n" \
 		"$2" "$3" "$4" "$1" "$5" | pd deliver
 }
-# collect NAME: send the queue to the spool and keep what went out in mail/NAME/.
-collect() {
-	pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
-# to NAME ADDR: the mails of mail/NAME/ to ADDR.
-to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
 # reply_address FILE: the signed address in its Reply-To.
 reply_address() { header "$1" Reply-To | sed "s/.*<\(.*\)>.*/\1/"; }
 # member FROM FILE ID TEXT: FROM answers the mail FILE (to its signed address).

@@ -27,11 +27,6 @@ test_expect_success 'setup: a moderator and a member' '
 	EOF
 '
 
-collect() {
-	pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
-to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
 reply_address() { header "$1" Reply-To | sed "s/.*<\(.*\)>.*/\1/"; }
 ticket_json() { pd ticket show --json "$1" >t.json; }
 

@@ -42,11 +42,6 @@ test_expect_success 'setup: a Berlin group, 4 business hours, two tiers' '
 	pd check
 '
 
-collect() {
-	pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
-to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
 reply_address() { header "$1" Reply-To | sed "s/.*<\(.*\)>.*/\1/"; }
 field() { pd ticket show --json "$1" >t.json && json_get t.json "d[\"$2\"]"; }
 customer() {

@@ -178,6 +178,35 @@ test_route_pick(void)
 }
 
 static void
+test_route_subject_urgent(void)
+{
+	static const struct {
+		const char *subject;
+		gboolean urgent;
+	} cases[] = {
+		{ "URGENT: the database is down", TRUE },
+		{ "Re: [Support #3] urgent", TRUE },
+		{ "an Emergency in production", TRUE },
+		{ "(urgent)", TRUE },
+		{ "urgent-ish", TRUE },
+		{ "not urgently needed", FALSE },
+		{ "nonurgent question", FALSE },
+		{ "urgent2", FALSE },
+		{ "emergencyexit", FALSE },
+		{ "\xc3\xbcurgent", FALSE },
+		{ "urgen", FALSE },
+		{ "", FALSE },
+		{ "a plain question", FALSE },
+	};
+
+	for (gsize i = 0; i < G_N_ELEMENTS(cases); i++) {
+		g_test_message("subject \"%s\"", cases[i].subject);
+		g_assert_cmpint(route_subject_urgent(cases[i].subject), ==, cases[i].urgent);
+	}
+	g_assert_false(route_subject_urgent(NULL));
+}
+
+static void
 test_authres(void)
 {
 	const char *why = NULL;
@@ -239,6 +268,7 @@ main(int argc, char **argv)
 	g_test_add_func("/command/not-commands", test_command_not_commands);
 	g_test_add_func("/command/bounds", test_command_bounds);
 	g_test_add_func("/route/pick", test_route_pick);
+	g_test_add_func("/route/subject-urgent", test_route_subject_urgent);
 	g_test_add_func("/authres/verifies", test_authres);
 	return g_test_run();
 }

@@ -12,10 +12,10 @@
 static void
 test_kinds(void)
 {
-	/* DESIGN.md's kinds, and the housekeeping's (issue 8). */
+	/* DESIGN.md's kinds, the housekeeping's and the plans' (issue 8). */
 	const char *const design[] = { "created", "message", "assigned", "refused",
 				       "taken", "state", "escalated", "note", "breach",
-				       "over-quota", "forward", "bounce", "wait-reminder",
+				       "over-quota", "not-covered", "forward", "bounce", "wait-reminder",
 				       "auto-resolved", "closed", "flood" };
 
 	for (gsize i = 0; i < G_N_ELEMENTS(design); i++)
