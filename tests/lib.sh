@@ -167,9 +167,10 @@ v = m.get_all(sys.argv[2]); print("" if v is None else "\n".join(str(x) for x in
 pd() { "$POSTDESK" -c "$T/postdesk.conf" "$@"; }
 
 # collect NAME: send the queue to the spool and keep what went out in
-# mail/NAME/ (a script whose mail is queued at a later clock sets its own).
+# mail/NAME/. A script whose mail is queued at later clocks sets
+# COLLECT_NOW to a time when all of it is due.
 collect() {
-	pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
+	POSTDESK_NOW=${COLLECT_NOW:-$POSTDESK_NOW} pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
 	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
 }
 # to NAME ADDR: the mails of mail/NAME/ to ADDR.

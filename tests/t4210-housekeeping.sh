@@ -56,12 +56,8 @@ next_response = urgent:2h 24h" \
 	"bad.conf:8: \[plan:p\] next_response: targets .urgent:2h 24h.: urgent: duration .2h 24h.: unit .h. after a smaller or the same unit at offset 5"
 '
 
-collect() {
-	# Mail is queued at its POSTDESK_NOW, due from then on.
-	POSTDESK_NOW=2027-01-01T00:00:00Z pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
-to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
+# Mail is queued at its POSTDESK_NOW: collect (lib.sh) flushes when all is due.
+COLLECT_NOW=2027-01-01T00:00:00Z
 # A mail to Alice about ticket N, with a reply address signed for her.
 notice() {
 	grep -l "^X-Postdesk-Rcpt: alice@example.org" mail/*/* |

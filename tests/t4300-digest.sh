@@ -44,11 +44,8 @@ test_expect_success 'setup: a Berlin group with a daily group digest, two member
 
 # lib.sh fixes the clock at Friday 15:30Z: flush at the end of the year,
 # so that all mail queued is due.
-collect() {
-	POSTDESK_NOW=2026-12-31T00:00:00Z pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
-to() { grep -l "^X-Postdesk-Rcpt: $2[[:space:]]*$" mail/"$1"/* 2>/dev/null; }
+# Mail is queued at its POSTDESK_NOW: collect (lib.sh) flushes when all is due.
+COLLECT_NOW=2026-12-31T00:00:00Z
 # How many digests in mail/$1 went to $2.
 digests() {
 	grep -l "^Subject: \(Your tickets\|Open tickets in\)" $(to "$1" "$2") /dev/null | wc -l

@@ -30,10 +30,8 @@ test_expect_success 'setup: a Berlin group with a 4-hour target, a core member a
 	pd check
 '
 
-collect() {
-	POSTDESK_NOW=2026-12-31T00:00:00Z pd queue --flush >/dev/null && mkdir -p "mail/$1" &&
-	for f in var/outbox/new/*; do [ -e "$f" ] && mv "$f" "mail/$1/"; done; true
-}
+# Mail is queued at its POSTDESK_NOW: collect (lib.sh) flushes when all is due.
+COLLECT_NOW=2026-12-31T00:00:00Z
 # The reply address of ticket $3 in the mail of step $1 to $2.
 reply_address() {
 	f=$(grep -l "^Subject: .*#$3\]" $(grep -l "^X-Postdesk-Rcpt: $2" mail/"$1"/*) | head -n 1) &&
