@@ -53,6 +53,7 @@ struct imap_conn {
 	gsize max_size;
 	int wakeup_fd;
 	imap_wake_t last_wake;
+	gboolean idle_news; /* EXISTS/RECENT seen while entering IDLE */
 };
 
 static void
@@ -890,6 +891,21 @@ imap_poll(imap_conn_t *c, int imap_fd, int timeout_ms)
 	}
 }
 
+/* libetpan's mailimap_idle parses and drops untagged responses that come
+ * before "+ idling": mail appended between our last FETCH and IDLE would
+ * wait for the next wake-up. The stream's logger sees those bytes. */
+static void
+imap_idle_logger(mailstream *s, int type, const char *str, size_t size, void *data)
+{
+	imap_conn_t *c = data;
+
+	(void)s;
+	if (type == MAILSTREAM_LOG_TYPE_DATA_RECEIVED && str != NULL &&
+	    (g_strstr_len(str, (gssize)size, "EXISTS") != NULL ||
+	     g_strstr_len(str, (gssize)size, "RECENT") != NULL))
+		c->idle_news = TRUE;
+}
+
 gboolean
 imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 {
@@ -926,14 +942,17 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		return TRUE;
 	}
 
+	c->idle_news = FALSE;
+	mailstream_set_logger(c->imap->imap_stream, imap_idle_logger, c);
 	r = mailimap_idle(c->imap);
+	mailstream_set_logger(c->imap->imap_stream, NULL, NULL);
 	if (r != MAILIMAP_NO_ERROR) {
 		imap_fail(c, r, "IDLE", error);
 		return FALSE;
 	}
 	/* News that arrived with the continuation ("+ idling\r\n* 3 EXISTS")
 	 * already sits in libetpan's buffer, and the socket stays quiet. */
-	if (c->imap->imap_stream->read_buffer_len > 0) {
+	if (c->idle_news || c->imap->imap_stream->read_buffer_len > 0) {
 		c->last_wake = IMAP_WAKE_NEWS;
 	} else if (!imap_poll(c, mailimap_idle_get_fd(c->imap), timeout_ms)) {
 		int saved = errno;
