@@ -5,9 +5,10 @@
  * members' digests.
  *
  * One thread per IMAP account, each with its own SQLite connection and
- * ingest pipeline; the main thread sends the outbound queue and then the
- * webhook deliveries whenever a worker has committed mail, and at least
- * every 30 seconds. The webhook sender (one libcurl handle per webhook)
+ * ingest pipeline; LMTP sessions (lmtp.h) only queue what they accept.
+ * The main thread takes that incoming queue into tickets, then sends the
+ * outbound queue and the webhook deliveries, whenever a worker or a
+ * session has committed mail, and at least every 30 seconds. The webhook sender (one libcurl handle per webhook)
  * lives as long as a configuration, so its connections are reused from
  * pass to pass. A message is
  * taken in one transaction that also records (account, UIDVALIDITY, UID);
@@ -28,6 +29,7 @@
 #include "digest.h"
 #include "error.h"
 #include "imap.h"
+#include "incoming.h"
 #include "ingest.h"
 #include "lmtp.h"
 #include "log.h"
@@ -42,6 +44,9 @@
 #define RUN_FLUSH_GAP_MS 100     /* at least this between two flushes */
 #define RUN_TIMERS_EVERY_S 60
 #define RUN_BACKOFF_MAX 300
+#define RUN_INCOMING_BATCH 100   /* messages per transaction */
+#define RUN_INCOMING_BATCH_MS 100
+#define RUN_INCOMING_ROUND_MS 500 /* then the queue goes out: acks keep up */
 
 /* Signals land in pipes: STOP stays readable once written (every thread
  * polls it, nobody reads it), WAKE is drained by the main loop. */
@@ -421,6 +426,60 @@ fail_committing:
 	return FALSE;
 }
 
+/* The incoming queue (mail LMTP accepted) and a pipeline for it, for
+ * one configuration. */
+typedef struct {
+	store_t *queue;
+	ingest_t *ing;
+} intake_t;
+
+static void
+intake_close(intake_t *in)
+{
+	g_clear_pointer(&in->ing, ingest_free);
+	g_clear_pointer(&in->queue, store_close);
+}
+
+/* Open the queue when LMTP is on or an earlier run left one. */
+static gboolean
+intake_open(intake_t *in, const config_t *cfg, store_t *st, GError **error)
+{
+	g_autofree char *path = store_incoming_path(cfg->database);
+
+	in->queue = NULL;
+	in->ing = NULL;
+	if (cfg->lmtp_listen == NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
+		return TRUE;
+	if ((in->queue = store_incoming_open(cfg->database, error)) == NULL ||
+	    !store_long_lived(in->queue, error) || (in->ing = ingest_new(cfg, st, error)) == NULL) {
+		intake_close(in);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Take the incoming queue in batches for at most BUDGET_MS (-1: until it
+ * is empty, or fails). TRUE when some of it is still due. */
+static gboolean
+intake_take(intake_t *in, gint64 budget_ms)
+{
+	gint64 until = g_get_monotonic_time() + budget_ms * 1000;
+	guint taken = 1;
+
+	if (in->queue == NULL)
+		return FALSE;
+	while (taken > 0 && (budget_ms < 0 || g_get_monotonic_time() < until)) {
+		g_autoptr(GError) error = NULL;
+
+		if (!incoming_drain(in->queue, in->ing, RUN_INCOMING_BATCH, RUN_INCOMING_BATCH_MS,
+				    &taken, &error)) {
+			log_warn("incoming queue: %s", error->message);
+			return FALSE;
+		}
+	}
+	return taken > 0;
+}
+
 static void
 drain(int fd)
 {
@@ -437,7 +496,9 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	gint64 last_timers, last_flush;
 	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
+	intake_t intake;
 	lmtp_t *lmtp = NULL;
+	gboolean more = FALSE;
 	struct sigaction sa = { 0 };
 	GOptionEntry entries[] = {
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
@@ -472,10 +533,14 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		 once ? " (once)" : "");
 	if (!store_long_lived(cli->st, error))
 		return FALSE;
+	if (!intake_open(&intake, cli->cfg, cli->st, error))
+		return FALSE;
 	hooks = webhook_sender_new(cli->cfg);
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
+		intake_take(&intake, -1);
+		intake_close(&intake);
 		ok = timers(cli->st, cli->cfg, TRUE) && ok;
 		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
@@ -487,9 +552,12 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		lmtp = lmtp_start(cli->cfg, wake_main, error);
 		if (lmtp == NULL) {
 			crew_join(&crew, TRUE);
+			intake_close(&intake);
 			return FALSE;
 		}
 	}
+	/* What an earlier run accepted and did not take yet. */
+	more = intake_take(&intake, RUN_INCOMING_ROUND_MS);
 	timers(cli->st, cli->cfg, TRUE);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
@@ -499,13 +567,13 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				       { .fd = wake_pipe[0], .events = POLLIN } };
 		gint64 gap_ms;
 
-		if (poll(p, 2, RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
+		if (poll(p, 2, more ? 0 : RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
 			log_warn_errno("poll");
 		/* Under load every LMTP message wakes us: let the wakes gather,
 		 * so the queue goes out in chunks instead of racing each
 		 * message for the write lock. */
 		gap_ms = (last_flush - g_get_monotonic_time()) / 1000 + RUN_FLUSH_GAP_MS;
-		if (!got_stop && gap_ms > 0)
+		if (!got_stop && !more && gap_ms > 0)
 			(void)poll(p, 1, (int)gap_ms);
 		if (got_stop)
 			break;
@@ -527,11 +595,17 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				crew_join(&crew, TRUE);
 				lmtp_stop(lmtp);
 				lmtp = NULL;
-				/* It borrows the old configuration. */
+				/* They borrow the old configuration. */
 				webhook_sender_free(hooks);
+				intake_close(&intake);
 				config_free(cli->cfg);
 				cli->cfg = fresh;
 				hooks = webhook_sender_new(cli->cfg);
+				if (!intake_open(&intake, cli->cfg, cli->st, &cerr)) {
+					log_error("SIGHUP: incoming queue: %s: LMTP mail waits there "
+						  "until the next reload", cerr->message);
+					g_clear_error(&cerr);
+				}
 				crew_start(&crew, cli->cfg, FALSE);
 				recompute = TRUE;
 				if (cli->cfg->lmtp_listen != NULL &&
@@ -545,6 +619,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			recompute = FALSE;
 			last_timers = util_now();
 		}
+		more = intake_take(&intake, RUN_INCOMING_ROUND_MS);
 		flush(cli->st, cli->cfg, hooks);
 		last_flush = g_get_monotonic_time();
 	}
@@ -552,6 +627,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	lmtp_stop(lmtp);
 	/* The workers poll their crew's pipe; tell them too. */
 	ok = crew_join(&crew, TRUE);
+	/* What is left of the incoming queue waits there for the next run. */
+	intake_close(&intake);
 	flush(cli->st, cli->cfg, hooks);
 	log_info("run: stopped");
 	return TRUE;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * cli-status.c: postdesk status [--json] — per IMAP account the last UID
- * taken, last contact and last error; the queue, the webhook deliveries
- * and the quarantine. */
+ * taken, last contact and last error; the incoming queue, the outbound
+ * queue, the webhook deliveries and the quarantine. */
 #include "autodefs.h"
 #include <stdio.h>
 #include "action.h"
@@ -9,6 +9,21 @@
 #include "error.h"
 #include "json.h"
 #include "banned.h"
+
+/* The incoming queue (LMTP mail accepted, not yet taken): none when
+ * there is no queue file. */
+static gboolean
+incoming_depth(const config_t *cfg, gint64 *waiting, gint64 *failing, GError **error)
+{
+	g_autofree char *path = store_incoming_path(cfg->database);
+	g_autoptr(store_t) in = NULL;
+
+	*waiting = *failing = 0;
+	if (!g_file_test(path, G_FILE_TEST_EXISTS))
+		return TRUE;
+	in = store_incoming_open(cfg->database, error);
+	return in != NULL && (*waiting = store_incoming_count(in, failing, error)) >= 0;
+}
 
 gboolean
 cli_status(cli_t *cli, int argc, char **argv, GError **error)
@@ -19,19 +34,22 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	const char *states[] = { "queued", "sending", "failed", "sent" };
 	gint64 counts[G_N_ELEMENTS(states)];
 	gint64 hooks[G_N_ELEMENTS(states)];
+	gint64 incoming, incoming_failing;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "one JSON object", NULL },
 		G_OPTION_ENTRY_NULL
 	};
 
 	if (!cli_parse_options(cli, &argc, &argv, entries, NULL,
-			       "Accounts (last UID, last contact, last error), the outbound "
-			       "queue and the quarantine.",
+			       "Accounts (last UID, last contact, last error), the incoming "
+			       "queue (LMTP mail not yet taken), the outbound queue and the quarantine.",
 			       error))
 		return FALSE;
 	sources = store_source_list(cli->st, error);
 	held = sources ? store_quarantine_list(cli->st, "held", error) : NULL;
 	if (held == NULL)
+		return FALSE;
+	if (!incoming_depth(cli->cfg, &incoming, &incoming_failing, error))
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
 		if ((counts[i] = store_outbound_count(cli->st, states[i], error)) < 0 ||
@@ -81,6 +99,13 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 			}
 			json_end_object(j);
 		}
+		json_key(j, "incoming");
+		json_begin_object(j);
+		json_key(j, "waiting");
+		json_int(j, incoming);
+		json_key(j, "failing");
+		json_int(j, incoming_failing);
+		json_end_object(j);
 		json_key(j, "quarantine_held");
 		json_int(j, held->len);
 		json_key(j, "groups");
@@ -131,6 +156,8 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 		       G_GINT64_FORMAT " failed, %" G_GINT64_FORMAT " sent\n",
 		       q == 0 ? "queue" : "webhooks", n[0], n[1], n[2], n[3]);
 	}
+	printf("incoming: %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failing\n", incoming,
+	       incoming_failing);
 	printf("quarantine: %u held\n", held->len);
 	for (guint i = 0; i < cli->cfg->groups->len; i++) {
 		const config_group_t *g = cli->cfg->groups->pdata[i];

@@ -1628,6 +1628,12 @@ ingest_message(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *
 	}
 }
 
+store_t *
+ingest_store(ingest_t *ing)
+{
+	return ing->st;
+}
+
 gboolean
 ingest_one(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts,
 	   ingest_result_t *res, GError **error)

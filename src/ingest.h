@@ -64,6 +64,8 @@ void ingest_filter_message(const filter_set_t *set, const mime_msg_t *msg,
  * Reads the secret: PD_ERROR_CONFIG when it is missing or unsafe. */
 ingest_t *ingest_new(const config_t *cfg, store_t *st, GError **error);
 void ingest_free(ingest_t *ing);
+/* The store it writes to. */
+store_t *ingest_store(ingest_t *ing);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ingest_t, ingest_free)
 
 /* Take one message of LEN bytes inside the caller's transaction. On

@@ -12,9 +12,9 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include "error.h"
-#include "ingest.h"
 #include "lmtp.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 #include "banned.h"
 
@@ -43,7 +43,6 @@ typedef struct {
 	char buf[65536];             /* read buffer: buf[start..end) unread */
 	gsize start, end;
 	store_t *st;
-	ingest_t *ing;
 	char *from;
 	GPtrArray *rcpts;            /* char* */
 } session_t;
@@ -156,7 +155,28 @@ our_address(const config_t *cfg, const char *addr)
 	return config_is_own_address(cfg, a);
 }
 
-/* DATA: read the dot-stuffed message, ingest it once, answer per
+/* Commit MSG to the incoming queue: after that the MTA may forget it. */
+static gboolean
+accept_message(session_t *s, GByteArray *msg, GError **error)
+{
+	gint64 id;
+
+	if (!store_begin(s->st, error))
+		return FALSE;
+	id = store_incoming_add(s->st, "lmtp", s->rcpts->pdata[0], (const char *)msg->data, msg->len,
+				util_now(), error);
+	if (id == 0) {
+		store_rollback(s->st);
+		return FALSE;
+	}
+	if (!store_commit(s->st, error))
+		return FALSE;
+	log_debug("lmtp", "accepted %u bytes for %u recipient%s (incoming %" G_GINT64_FORMAT ")",
+		  msg->len, s->rcpts->len, s->rcpts->len == 1 ? "" : "s", id);
+	return TRUE;
+}
+
+/* DATA: read the dot-stuffed message, queue it once, answer per
  * recipient. FALSE when the connection is gone. */
 static gboolean
 data(session_t *s, GString *line)
@@ -165,8 +185,6 @@ data(session_t *s, GString *line)
 	gsize max = s->l->cfg->max_quarantine_size, seen = 0;
 	gboolean ended = FALSE;
 	g_autoptr(GError) error = NULL;
-	ingest_result_t res = { 0 };
-	ingest_opts_t opts = { .source = "lmtp", .recipient = s->rcpts->pdata[0] };
 	int code = 250;
 
 	if (!reply(s, "354 2.0.0 go ahead, end with <CRLF>.<CRLF>\r\n")) {
@@ -205,8 +223,8 @@ data(session_t *s, GString *line)
 		g_set_error(&error, PD_ERROR, PD_ERROR_TOO_LARGE,
 			    "message is %" G_GSIZE_FORMAT " bytes, over max_quarantine_size", seen);
 		code = 552;
-	} else if (!ingest_one(s->ing, (const char *)msg->data, msg->len, &opts, &res, &error)) {
-		code = error->code == PD_ERROR_TOO_LARGE ? 552 : 451;
+	} else if (!accept_message(s, msg, &error)) {
+		code = 451;
 	}
 	g_byte_array_unref(msg);
 	/* Stored but not yet answered: the MTA must retry and get a duplicate. */
@@ -214,16 +232,8 @@ data(session_t *s, GString *line)
 		util_crash_point("lmtp-committed");
 	if (code == 250 && s->l->committed != NULL)
 		s->l->committed();
-	if (code == 250)
-		log_info("lmtp: %s%s%" G_GINT64_FORMAT " <%s> for %u recipient%s",
-			 res.outcome == INGEST_QUARANTINED ? "quarantined " : "ticket ",
-			 res.outcome == INGEST_DUPLICATE ? "(duplicate) " : "",
-			 res.outcome == INGEST_QUARANTINED ? res.quarantine : res.ticket,
-			 res.message_id ? res.message_id : "?", s->rcpts->len,
-			 s->rcpts->len == 1 ? "" : "s");
-	else
+	if (code != 250)
 		log_warn("lmtp: message refused with %d: %s", code, error->message);
-	ingest_result_clear(&res);
 	/* RFC 2033 4.2: one reply per accepted recipient, in order. The 250s
 	 * come after the commit: the MTA may forget the mail then. */
 	for (guint i = 0; i < s->rcpts->len; i++) {
@@ -249,11 +259,10 @@ session_main(gpointer data_)
 	gboolean lhlo = FALSE, long_line;
 
 	s->rcpts = g_ptr_array_new_with_free_func(g_free);
-	s->st = store_open(s->l->cfg->database, FALSE, &error);
+	s->st = store_incoming_open(s->l->cfg->database, &error);
 	if (s->st != NULL && !store_long_lived(s->st, &error))
 		g_clear_pointer(&s->st, store_close);
-	s->ing = s->st ? ingest_new(s->l->cfg, s->st, &error) : NULL;
-	if (s->ing == NULL) {
+	if (s->st == NULL) {
 		reply(s, "421 4.3.0 postdesk cannot take mail now\r\n");
 		log_error("lmtp: %s", error ? error->message : g_strerror(errno));
 		goto out;
@@ -319,7 +328,6 @@ session_main(gpointer data_)
 		reply(s, "421 4.3.2 postdesk is shutting down\r\n");
 out:
 	close(s->fd);
-	ingest_free(s->ing);
 	store_close(s->st);
 	g_ptr_array_unref(s->rcpts);
 	g_free(s->from);

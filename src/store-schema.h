@@ -261,6 +261,10 @@ static const char *const STORE_MIGRATIONS[] = {
 	"  AND paused_at IS NULL AND breached_at IS NULL AND state IN ('new','open');"
 	"CREATE INDEX tickets_sla_next ON tickets(sla_next);"
 	"CREATE INDEX tickets_housekeeping ON tickets(state, grp, state_at);",
+
+	/* 8: the flood limit counts a domain's new tickets of the last hour
+	 * for every mail that would open one. */
+	"CREATE INDEX tickets_org ON tickets(org, created);",
 };
 
 #endif

@@ -242,6 +242,19 @@ stmt_finalize(gpointer s)
 	sqlite3_finalize(s);
 }
 
+/* Run the statements of SQL (no parameters); WHAT names it in errors. */
+static gboolean
+store_script(store_t *st, const char *sql, const char *what, GError **error)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		store_fail(st, rc, error, what);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 store_t *
 store_open(const char *path, gboolean create, GError **error)
 {
@@ -283,17 +296,14 @@ store_open(const char *path, gboolean create, GError **error)
 	/* journal_mode=WAL is persistent in the file; the rest is per
 	 * connection. synchronous=FULL: a message we answered 0 for must
 	 * survive a power cut, not only a crash. */
-	rc = sqlite3_exec(st->db,
+	if (!store_script(st,
 			  "PRAGMA journal_mode=WAL;"
 			  "PRAGMA synchronous=FULL;"
 			  "PRAGMA foreign_keys=ON;"
 			  "PRAGMA wal_autocheckpoint=64;"
 			  "PRAGMA temp_store=MEMORY;",
-			  NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
-		store_fail(st, rc, error, "setup");
+			  "setup", error))
 		return NULL;
-	}
 	return g_steal_pointer(&st);
 }
 
@@ -318,13 +328,7 @@ store_close(store_t *st)
 gboolean
 store_long_lived(store_t *st, GError **error)
 {
-	int rc = sqlite3_exec(st->db, "PRAGMA wal_autocheckpoint=1000;", NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK) {
-		store_fail(st, rc, error, "wal_autocheckpoint");
-		return FALSE;
-	}
-	return TRUE;
+	return store_script(st, "PRAGMA wal_autocheckpoint=1000;", "wal_autocheckpoint", error);
 }
 
 int
@@ -1713,6 +1717,143 @@ store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity, gint64 u
 			  "INSERT OR IGNORE INTO source_uids (source, uidvalidity, uid, taken) "
 			  "VALUES (?,?,?,?)",
 			  error, "siii", name, uidvalidity, uid, now);
+}
+
+/* The incoming queue */
+
+void
+store_incoming_free(store_incoming_t *m)
+{
+	if (m == NULL)
+		return;
+	g_free(m->source);
+	g_free(m->recipient);
+	g_free(m->error);
+	g_free(m);
+}
+
+char *
+store_incoming_path(const char *database)
+{
+	gsize n = strlen(database);
+
+	if (n > 3 && strcmp(database + n - 3, ".db") == 0)
+		return g_strdup_printf("%.*s-incoming.db", (int)(n - 3), database);
+	return g_strconcat(database, "-incoming", NULL);
+}
+
+store_t *
+store_incoming_open(const char *database, GError **error)
+{
+	g_autofree char *path = store_incoming_path(database);
+	g_autoptr(store_t) st = store_open(path, TRUE, error);
+
+	/* A queue, not a record: no migrations, it is created as it is. */
+	if (st == NULL || !store_script(st,
+					"CREATE TABLE IF NOT EXISTS incoming ("
+					"  id INTEGER PRIMARY KEY,"
+					"  received INTEGER NOT NULL,"
+					"  source TEXT NOT NULL,"
+					"  recipient TEXT,"
+					"  raw BLOB NOT NULL,"
+					"  attempts INTEGER NOT NULL DEFAULT 0,"
+					"  next_try INTEGER NOT NULL DEFAULT 0,"
+					"  error TEXT);",
+					"incoming queue", error))
+		return NULL;
+	return g_steal_pointer(&st);
+}
+
+gint64
+store_incoming_add(store_t *st, const char *source, const char *recipient, const char *data,
+		   gsize len, gint64 now, GError **error)
+{
+	if (!store_exec(st,
+			"INSERT INTO incoming (received, source, recipient, raw) VALUES (?,?,?,?)",
+			error, "issB", now, source, recipient, data, len))
+		return 0;
+	return sqlite3_last_insert_rowid(st->db);
+}
+
+static store_incoming_t *
+incoming_from_row(sqlite3_stmt *s)
+{
+	store_incoming_t *m = g_new0(store_incoming_t, 1);
+
+	m->id = sqlite3_column_int64(s, 0);
+	m->received = sqlite3_column_int64(s, 1);
+	m->source = col_text(s, 2);
+	m->recipient = col_text(s, 3);
+	m->size = sqlite3_column_int64(s, 4);
+	m->attempts = sqlite3_column_int64(s, 5);
+	m->error = col_text(s, 6);
+	return m;
+}
+
+GPtrArray *
+store_incoming_due(store_t *st, gint64 now, guint limit, GError **error)
+{
+	/* In id order: the scan stops after LIMIT rows due, nearly always
+	 * the first ones. */
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, received, source, recipient, length(raw), attempts, "
+				      "error FROM incoming WHERE next_try <= ? ORDER BY id LIMIT ?",
+				      error, "ii", now, (gint64)limit);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))incoming_from_row,
+			     (GDestroyNotify)store_incoming_free, error);
+}
+
+GBytes *
+store_incoming_raw(store_t *st, gint64 id, GError **error)
+{
+	sqlite3_stmt *s = store_query(st, "SELECT raw FROM incoming WHERE id = ?", error, "i", id);
+	GBytes *raw;
+
+	if (s == NULL)
+		return NULL;
+	if (!store_row(st, s, error)) {
+		if (error == NULL || *error == NULL)
+			g_set_error(error, PD_ERROR, PD_ERROR_NOT_FOUND,
+				    "incoming message %" G_GINT64_FORMAT " is gone", id);
+		return NULL;
+	}
+	raw = g_bytes_new(sqlite3_column_blob(s, 0), (gsize)sqlite3_column_bytes(s, 0));
+	sqlite3_reset(s);
+	return raw;
+}
+
+gboolean
+store_incoming_remove(store_t *st, gint64 id, GError **error)
+{
+	return store_exec(st, "DELETE FROM incoming WHERE id = ?", error, "i", id);
+}
+
+gboolean
+store_incoming_retry(store_t *st, gint64 id, gint64 next, const char *why, GError **error)
+{
+	return store_exec(st,
+			  "UPDATE incoming SET attempts = attempts + 1, next_try = ?, error = ? "
+			  "WHERE id = ?",
+			  error, "isi", next, why, id);
+}
+
+gint64
+store_incoming_count(store_t *st, gint64 *failing, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT count(*), count(error) FROM incoming", error, "");
+	gint64 n = -1;
+
+	if (s == NULL)
+		return -1;
+	if (store_row(st, s, error)) {
+		n = sqlite3_column_int64(s, 0);
+		if (failing != NULL)
+			*failing = sqlite3_column_int64(s, 1);
+		sqlite3_reset(s);
+	}
+	return n;
 }
 
 /* The round-robin queues */

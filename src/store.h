@@ -276,6 +276,36 @@ gboolean store_source_uid_taken(store_t *st, const char *name, gint64 uidvalidit
 gboolean store_source_uid_add(store_t *st, const char *name, gint64 uidvalidity,
 			      gint64 uid, gint64 now, GError **error);
 
+/* The incoming queue: mail the LMTP listener accepted, in a database
+ * file of its own (store_incoming_path) so that answering the MTA never
+ * waits for the main database's write lock; run ingests it from there. */
+typedef struct {
+	gint64 id, received, size, attempts;
+	char *source;         /* "lmtp" */
+	char *recipient;      /* the first envelope recipient */
+	char *error;          /* the last failure to ingest it, or NULL */
+} store_incoming_t;
+void store_incoming_free(store_incoming_t *m);
+/* DATABASE's incoming queue: "var/postdesk.db" -> "var/postdesk-incoming.db".
+ * New string. */
+char *store_incoming_path(const char *database);
+/* Open (creating when missing) the incoming queue of DATABASE. */
+store_t *store_incoming_open(const char *database, GError **error);
+/* Keep LEN bytes of DATA; the id, or 0 on error. */
+gint64 store_incoming_add(store_t *st, const char *source, const char *recipient,
+			  const char *data, gsize len, gint64 now, GError **error);
+/* Up to LIMIT waiting messages due at NOW (without their bytes), oldest
+ * first; array of store_incoming_t*. */
+GPtrArray *store_incoming_due(store_t *st, gint64 now, guint limit, GError **error);
+/* The bytes of message ID, or NULL (*ERROR set). */
+GBytes *store_incoming_raw(store_t *st, gint64 id, GError **error);
+gboolean store_incoming_remove(store_t *st, gint64 id, GError **error);
+/* Count a failure to ingest ID and try it again at NEXT. */
+gboolean store_incoming_retry(store_t *st, gint64 id, gint64 next, const char *why,
+			      GError **error);
+/* How many wait (and, in *FAILING, how many failed before); -1 on error. */
+gint64 store_incoming_count(store_t *st, gint64 *failing, GError **error);
+
 /* The round-robin queue of a group: members in order, head first. */
 typedef struct {
 	char *address;

@@ -256,8 +256,9 @@ stop_pid() {
 	return 0
 }
 
-# Hold the database's write lock from another process for SECONDS (in the
-# background; returns once the lock is held). Wait for $LOCK_PID after.
+# lock_database SECONDS [DB]: hold the write lock of DB (the gateway's
+# database) from another process for SECONDS (in the background; returns
+# once the lock is held). Wait for $LOCK_PID after.
 lock_database() {
 	rm -f "$T/.locked"
 	"$PYTHON3" -c '
@@ -265,7 +266,7 @@ import sqlite3, sys, time
 c = sqlite3.connect(sys.argv[1], isolation_level=None)
 c.execute("BEGIN IMMEDIATE")
 open(sys.argv[2], "w").close()
-time.sleep(float(sys.argv[3]))' "$T/var/postdesk.db" "$T/.locked" "$1" &
+time.sleep(float(sys.argv[3]))' "${2:-$T/var/postdesk.db}" "$T/.locked" "$1" &
 	LOCK_PID=$!
 	while ! test -e "$T/.locked"; do sleep 0.05; done
 }

@@ -1,9 +1,9 @@
 #!/bin/bash
 # t6200: LMTP in postdesk run, with Python's smtplib.LMTP as the client:
-# 250 per recipient after the commit, one ticket for several of our
-# addresses, 550 for strangers, 451 while the database is locked (the
-# MTA keeps the mail), and a SIGKILL mid-session loses nothing that was
-# answered 250.
+# 250 per recipient after the commit to the incoming queue, one ticket for
+# several of our addresses, 550 for strangers, 451 while the queue is
+# locked (the MTA keeps the mail), mail taken while the main database is
+# busy, and a SIGKILL mid-session loses nothing that was answered 250.
 . "$(dirname "$0")/lib.sh"
 test_require "$PYTHON3" -c 'import smtplib'
 
@@ -35,6 +35,15 @@ for f in files:
 c.quit()
 PY
 }
+# settled: wait until the daemon has taken the incoming queue.
+settled() {
+	for _ in $(seq 1 $((600 * TIME_SCALE))); do
+		test "$(sqlite3 var/postdesk-incoming.db "select count(*) from incoming")" = 0 && return 0
+		sleep 0.05
+	done
+	echo "incoming queue not taken"; return 1
+}
+stored() { sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"$1\""; }
 mail() { printf "From: Lou <lou%s@example.com>\nTo: support@example.org\nSubject: LMTP %s\nMessage-ID: <lmtp-%s@example.com>\n\nhello\n" "$1" "$1" "$1" >"l$1.eml"; }
 
 "$POSTDESK" -c "$T/postdesk.conf" run 2>run.log & RUN=$!
@@ -44,7 +53,8 @@ for _ in $(seq 1 600); do test -S var/lmtp.sock && break; sleep 0.05; done
 test_expect_success 'a message to two of our addresses: one ticket, 250 for each' '
 	mail 1 && lmtp support@example.org,core@example.org l1.eml >out &&
 	test "$(cat out)" = "accepted support@example.org core@example.org" &&
-	test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 1
+	settled && test "$(sqlite3 var/postdesk.db "select count(*) from tickets")" = 1 &&
+	test_grep "lmtp: ticket 1 (new) <lmtp-1@example.com>" run.log
 '
 test_expect_success 'a reply address with a +detail is ours' '
 	mail 2 && lmtp "support+1-abcdefghij@example.org" l2.eml >out && test_grep accepted out
@@ -54,21 +64,30 @@ test_expect_success 'a stranger is refused at RCPT with 550' '
 '
 test_expect_success 'dot-stuffed lines come back unstuffed; raw bytes kept' '
 	printf "From: dot@example.com\r\nTo: support@example.org\r\nSubject: dots\r\nMessage-ID: <dots@example.com>\r\n\r\n.leading dot\r\n..two\r\n" >dots.eml &&
-	lmtp support@example.org dots.eml >out && test_grep accepted out &&
+	lmtp support@example.org dots.eml >out && test_grep accepted out && settled &&
 	id=$(sqlite3 var/postdesk.db "select id from messages where message_id=\"dots@example.com\"") &&
 	pd message raw "$id" >back && cmp back dots.eml
 '
-test_expect_success 'database locked: 451, the mail is not taken; later it is' '
-	lock_database 7
+test_expect_success 'incoming queue locked: 451, the mail is not taken; later it is' '
+	lock_database $((7 * TIME_SCALE)) var/postdesk-incoming.db
 	mail 4 && lmtp support@example.org l4.eml >out; wait $LOCK_PID
 	test_grep "data-error 451\|refused support@example.org:451" out &&
-	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-4@example.com\"")" = 0 &&
-	lmtp support@example.org l4.eml >out && test_grep accepted out
+	settled && test "$(stored lmtp-4@example.com)" = 0 &&
+	lmtp support@example.org l4.eml >out && test_grep accepted out &&
+	settled && test "$(stored lmtp-4@example.com)" = 1
+'
+test_expect_success 'main database busy: the mail is answered 250 at once, a ticket once it is free' '
+	lock_database $((3 * TIME_SCALE))
+	mail 6 && lmtp support@example.org l6.eml >out &&
+	test_grep accepted out && test "$(stored lmtp-6@example.com)" = 0 &&
+	kill -0 $LOCK_PID && wait $LOCK_PID &&
+	settled && test "$(stored lmtp-6@example.com)" = 1 &&
+	pd status >st && test_grep "incoming: 0 waiting, 0 failing" st
 '
 test_expect_success 'many messages over one session' '
 	for i in $(seq 100 149); do mail $i; done &&
 	lmtp support@example.org $(for i in $(seq 100 149); do echo l$i.eml; done) >out &&
-	test "$(grep -c accepted out)" = 50 &&
+	test "$(grep -c accepted out)" = 50 && settled &&
 	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id like \"lmtp-1__@example.com\"")" = 50
 '
 test_expect_success 'at most 32 sessions at once: the 33rd is told 421, and they all end' '
@@ -96,11 +115,7 @@ test_expect_success 'SIGKILL mid-session: every message answered 250 is stored' 
 	done
 	kill -9 $RUN; wait $client
 	n=$(grep -c "^accepted" killed.out); echo "answered 250 before the kill: $n of 200" &&
-	{ test "$n" -gt 0 || { head -n 20 killed.out; tail -n 20 run.log; false; }; } &&
-	for id in $(grep -n "^accepted" killed.out | cut -d: -f1); do
-		m=$((id + 199))
-		test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-$m@example.com\"")" = 1 || { echo "lost: $m"; exit 1; }
-	done
+	{ test "$n" -gt 0 || { head -n 20 killed.out; tail -n 20 run.log; false; }; }
 '
 
 # A daemon started again after that kill takes mail again, and SIGTERM
@@ -113,6 +128,27 @@ for _ in $(seq 1 600); do test -S var/lmtp.sock && break; sleep 0.05; done
 test_expect_success 'after the kill, a new daemon takes mail again' '
 	mail 500 && lmtp support@example.org l500.eml >out && test_grep accepted out
 '
+test_expect_success 'every message answered 250 before the kill is stored, once' '
+	settled &&
+	for id in $(grep -n "^accepted" killed.out | cut -d: -f1); do
+		m=$((id + 199))
+		test "$(stored lmtp-$m@example.com)" = 1 || { echo "lost: $m"; exit 1; }
+	done &&
+	test "$(stored lmtp-500@example.com)" = 1
+'
 kill -TERM $RUN; wait $RUN; rc=$?
 test_expect_success 'SIGTERM: exits 0 and removes the socket' 'test $rc = 0 && ! test -e var/lmtp.sock'
+test_expect_success 'a queued message that cannot be taken stays, counted as failing, and is tried again after a delay' '
+	cp postdesk.conf small.conf && printf "[limits]\nmax_quarantine_size = 1K\n" >>small.conf &&
+	mail 600 && { head -c 2000 /dev/zero | tr "\\0" x && echo; } >>l600.eml &&
+	sqlite3 var/postdesk-incoming.db "insert into incoming (received, source, recipient, raw) values (strftime(\"%s\"), \"lmtp\", \"support@example.org\", readfile(\"l600.eml\"))" &&
+	"$POSTDESK" -c small.conf run --once 2>once.log &&
+	test_grep "incoming message .* not taken yet: .*max_quarantine_size" once.log &&
+	"$POSTDESK" -c small.conf status >st && test_grep "incoming: 1 waiting, 1 failing" st &&
+	test "$(stored lmtp-600@example.com)" = 0 &&
+	pd run --once 2>once.log && test "$(stored lmtp-600@example.com)" = 0 &&
+	POSTDESK_NOW=2026-11-20T15:30:02Z pd run --once 2>once.log &&
+	test "$(stored lmtp-600@example.com)" = 1 &&
+	pd status >st && test_grep "incoming: 0 waiting, 0 failing" st
+'
 test_done

@@ -262,21 +262,39 @@ lmtp_once() {
 	    print("lost:", type(e).__name__)
 	PY
 }
-late_count() {
-	sqlite3 lmt/var/postdesk.db "select count(*) from messages where message_id = 'late@example.com'"
+# one_mail NAME: a message from NAME@example.com with Message-ID <NAME@example.com>.
+one_mail() {
+	printf "From: %s@example.com\r\nTo: support@example.org\r\nSubject: %s\r\nMessage-ID: <%s@example.com>\r\n\r\nhello\r\n" "$1" "$1" "$1" >"$1.eml"
+}
+# crash_at POINT NAME: a daemon that dies at POINT, NAME.eml sent to it
+# once (the answer in NAME.first); returns the daemon's exit status.
+crash_at() {
+	POSTDESK_CRASH_AT=$1 "$POSTDESK" -c "$T/lmt/postdesk.conf" run </dev/null >/dev/null 2>crash.log &
+	local pid=$!
+	lmtp_once "$2.eml" >"$2.first"; wait $pid
+}
+# count_of NAME: how often NAME's message is stored.
+count_of() {
+	sqlite3 lmt/var/postdesk.db "select count(*) from messages where message_id = '$1@example.com'"
 }
 test_expect_success 'LMTP: killed after the commit, before the 250: the resend is a duplicate' '
-	printf "From: late@example.com\r\nTo: support@example.org\r\nSubject: late\r\nMessage-ID: <late@example.com>\r\n\r\nhello\r\n" >late.eml &&
-	POSTDESK_CRASH_AT=lmtp-committed "$POSTDESK" -c "$T/lmt/postdesk.conf" run \
-		</dev/null >/dev/null 2>crash.log &
-	pid=$!
-	lmtp_once late.eml >first; wait $pid; rc=$?
+	one_mail late && { crash_at lmtp-committed late; rc=$?; }
 	"$POSTDESK" -c "$T/lmt/postdesk.conf" run </dev/null >/dev/null 2>>run.log &
 	pid=$!
 	lmtp_once late.eml >second; kill -TERM $pid; wait $pid
-	echo "killed: $rc; first try: $(cat first), second: $(cat second)" &&
+	at lmt run --once >/dev/null 2>run.err || { cat run.err; exit 1; }
+	echo "killed: $rc; first try: $(cat late.first), second: $(cat second)" &&
 	test $rc = 137 && test_grep "crash point .*lmtp-committed" crash.log &&
-	test_grep lost first && test "$(cat second)" = 250 && test "$(late_count)" = 1
+	test_grep lost late.first && test "$(cat second)" = 250 && test "$(count_of late)" = 1
+'
+test_expect_success 'LMTP: killed after a batch became tickets, before it left the incoming queue: taken again as duplicates' '
+	one_mail twice && { crash_at drain-committed twice; rc=$?; }
+	at lmt run --once >/dev/null 2>run.err || { cat run.err; exit 1; }
+	echo "killed: $rc; answer: $(cat twice.first)" &&
+	test $rc = 137 && test_grep "crash point .*drain-committed" crash.log &&
+	test "$(cat twice.first)" = 250 && test "$(count_of twice)" = 1 &&
+	test "$(sqlite3 lmt/var/postdesk-incoming.db "select count(*) from incoming")" = 0 &&
+	test "$(grep -l "twice@example.com" lmt/var/outbox/new/* | wc -l)" = 1
 '
 
 test_expect_success 'database locked by another process: deliver exits 75, later the mail is stored' '
