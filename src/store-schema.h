@@ -263,8 +263,10 @@ static const char *const STORE_MIGRATIONS[] = {
 	"CREATE INDEX tickets_housekeeping ON tickets(state, grp, state_at);",
 
 	/* 8: the flood limit counts a domain's new tickets of the last hour
-	 * for every mail that would open one. */
-	"CREATE INDEX tickets_org ON tickets(org, created);",
+	 * for every mail that would open one. New messages are indexed for
+	 * search once per transaction (store_commit), not by a trigger. */
+	"CREATE INDEX tickets_org ON tickets(org, created);"
+	"DROP TRIGGER messages_fts_insert;",
 };
 
 #endif

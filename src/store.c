@@ -22,6 +22,7 @@ struct store {
 	char *path;
 	GHashTable *stmts; /* SQL text -> sqlite3_stmt* */
 	gint64 busy_since; /* monotonic µs of the first retry of this wait */
+	gint64 fts_from;   /* messages from this id on are not in the index yet */
 };
 
 #define STORE_BUSY_TIMEOUT_US (5 * G_USEC_PER_SEC)
@@ -406,13 +407,7 @@ store_check_current(store_t *st, GError **error)
 static gboolean
 store_simple(store_t *st, const char *sql, GError **error)
 {
-	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
-
-	if (rc != SQLITE_OK) {
-		store_fail(st, rc, error, sql);
-		return FALSE;
-	}
-	return TRUE;
+	return store_script(st, sql, sql, error);
 }
 
 gboolean
@@ -421,9 +416,29 @@ store_begin(store_t *st, GError **error)
 	return store_simple(st, "BEGIN IMMEDIATE", error);
 }
 
+/* The transaction's new messages into the full-text index, with one
+ * statement. Row by row (a trigger) FTS5 wrote a segment of its index for
+ * every message: each statement's savepoint flushes what it holds. */
+static gboolean
+store_fts_catch_up(store_t *st, GError **error)
+{
+	gint64 from = st->fts_from;
+
+	st->fts_from = 0;
+	return from == 0 ||
+	       store_exec(st,
+			  "INSERT INTO messages_fts (rowid, subject, text) "
+			  "SELECT id, subject, text FROM messages WHERE id >= ?",
+			  error, "i", from);
+}
+
 gboolean
 store_commit(store_t *st, GError **error)
 {
+	if (!store_fts_catch_up(st, error)) {
+		store_rollback(st);
+		return FALSE;
+	}
 	util_crash_point("before-commit");
 	if (!store_simple(st, "COMMIT", error)) {
 		store_rollback(st);
@@ -436,6 +451,7 @@ store_commit(store_t *st, GError **error)
 void
 store_rollback(store_t *st)
 {
+	st->fts_from = 0;
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
@@ -911,6 +927,8 @@ store_message_free(store_message_t *m)
 gint64
 store_message_insert(store_t *st, const store_message_t *m, GError **error)
 {
+	gint64 id;
+
 	if (!store_exec(st,
 			"INSERT INTO messages (ticket_id, direction, kind, message_id, "
 			"content_hash, from_name, from_address, subject, date, received, "
@@ -922,7 +940,14 @@ store_message_insert(store_t *st, const store_message_t *m, GError **error)
 			m->text ? m->text : "", m->visible ? m->visible : "",
 			(gint64)m->verified, m->threaded_by, m->source, m->raw_id))
 		return 0;
-	return sqlite3_last_insert_rowid(st->db);
+	/* Indexed at the commit (store_fts_catch_up); ids only grow while we
+	 * hold the write lock, so all from the first are this transaction's. */
+	id = sqlite3_last_insert_rowid(st->db);
+	if (st->fts_from == 0)
+		st->fts_from = id;
+	if (sqlite3_get_autocommit(st->db) && !store_fts_catch_up(st, error))
+		return 0;
+	return id;
 }
 
 gint64
