@@ -5,7 +5,8 @@
  * members' digests.
  *
  * One thread per IMAP account, each with its own SQLite connection and
- * ingest pipeline; LMTP sessions (lmtp.h) only queue what they accept.
+ * ingest pipeline, which a second thread of the account's session runs
+ * so that the next batch is fetched while one is taken; LMTP sessions (lmtp.h) only queue what they accept.
  * The main thread takes that incoming queue into tickets, then sends the
  * outbound queue and the webhook deliveries, whenever a worker or a
  * session has committed mail, and at least every 30 seconds. The webhook sender (one libcurl handle per webhook)
@@ -107,44 +108,61 @@ pause_ms(const worker_t *w, int ms)
 	return poll(&p, 1, ms) == 0 && !got_stop;
 }
 
-/* Take a fetched batch: every message not taken before is ingested with
- * its UID, all in one transaction; after the commit the batch is moved (or
- * flagged) with one command per destination. A message seen before (a
- * crash after a commit) is only moved; one over the size cap, or
- * quarantined by ingest, goes to the account's quarantine folder. */
-static gboolean
-take_batch(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidvalidity,
-	   GPtrArray *msgs, GError **error)
+/* A fetched batch on its way from the IMAP side of a session to its
+ * ingest side and back: the UIDs to move once it is committed. */
+typedef struct {
+	GPtrArray *msgs;        /* imap_msg_t*, as fetched */
+	GArray *done, *aside;   /* guint32 UIDs: to the processed folder, to quarantine */
+	gboolean ok;
+	GError *error;
+} batch_t;
+
+static void
+batch_free(batch_t *b)
 {
-	g_autoptr(GArray) done = g_array_new(FALSE, FALSE, sizeof(guint32));
-	g_autoptr(GArray) aside = g_array_new(FALSE, FALSE, sizeof(guint32));
+	g_ptr_array_unref(b->msgs);
+	g_array_unref(b->done);
+	g_array_unref(b->aside);
+	g_clear_error(&b->error);
+	g_free(b);
+}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(batch_t, batch_free)
+
+/* Take a fetched batch: every message not taken before is ingested with
+ * its UID, all in one transaction. A message seen before (a crash after a
+ * commit) is only moved; one over the size cap, or quarantined by ingest,
+ * goes to the account's quarantine folder. */
+static gboolean
+take_batch(worker_t *w, store_t *st, ingest_t *ing, guint32 uidvalidity, batch_t *b,
+	   GError **error)
+{
 	ingest_opts_t opts = { .source = w->source, .group = w->acct->group };
 	guint32 last = 0;
 	guint stored = 0;
 	gboolean ok = store_begin(st, error);
 
-	for (guint i = 0; ok && i < msgs->len && !stopping(w); i++) {
-		const imap_msg_t *m = msgs->pdata[i];
+	for (guint i = 0; ok && i < b->msgs->len && !stopping(w); i++) {
+		const imap_msg_t *m = b->msgs->pdata[i];
 		ingest_result_t res = { 0 };
 
 		last = m->uid;
 		if (store_source_uid_taken(st, w->source, uidvalidity, m->uid)) {
-			g_array_append_val(done, m->uid);
+			g_array_append_val(b->done, m->uid);
 			continue;
 		}
 		if (m->data == NULL) {
 			log_warn("%s: UID %u is %" G_GSIZE_FORMAT " bytes, over max_quarantine_size: "
 				 "moved to %s", w->source, m->uid, m->size, w->acct->quarantine);
-			g_array_append_val(aside, m->uid);
+			g_array_append_val(b->aside, m->uid);
 			continue;
 		}
 		ok = ingest_message(ing, g_bytes_get_data(m->data, NULL), g_bytes_get_size(m->data),
 				    &opts, &res, error) &&
 		     store_source_uid_add(st, w->source, uidvalidity, m->uid, util_now(), error);
 		if (ok && res.outcome == INGEST_QUARANTINED)
-			g_array_append_val(aside, m->uid);
+			g_array_append_val(b->aside, m->uid);
 		else if (ok)
-			g_array_append_val(done, m->uid);
+			g_array_append_val(b->done, m->uid);
 		if (ok && (res.outcome == INGEST_NEW || res.outcome == INGEST_FOLLOWUP))
 			log_info("%s: UID %u: ticket %" G_GINT64_FORMAT " (%s)", w->source, m->uid,
 				 res.ticket, res.outcome == INGEST_NEW ? "new" : "follow-up");
@@ -163,10 +181,69 @@ take_batch(worker_t *w, store_t *st, ingest_t *ing, imap_conn_t *c, guint32 uidv
 	util_crash_point("run-committed");
 	if (stored > 0)
 		wake_main();
-	return imap_done_many(c, (guint32 *)(void *)done->data, done->len, w->acct->processed,
+	return TRUE;
+}
+
+/* The ingest side of a session: batches come in on IN (a batch with no
+ * messages ends it), each is taken and goes back on OUT, so that the
+ * IMAP side fetches the next batch and moves the last one meanwhile. */
+typedef struct {
+	worker_t *w;
+	store_t *st;
+	ingest_t *ing;
+	guint32 uidvalidity;
+	GAsyncQueue *in, *out;
+	gboolean failed;        /* a batch failed: the session ends, take no more */
+} taker_t;
+
+static gpointer
+taker_main(gpointer data)
+{
+	taker_t *t = data;
+
+	for (;;) {
+		batch_t *b = g_async_queue_pop(t->in);
+
+		if (b->msgs->len == 0) {
+			batch_free(b);
+			return NULL;
+		}
+		/* After a failure nothing more is taken: the session ends. */
+		if (t->failed)
+			g_set_error(&b->error, PD_ERROR, PD_ERROR_TEMP, "an earlier batch failed");
+		else
+			t->failed = !(b->ok = take_batch(t->w, t->st, t->ing, t->uidvalidity, b,
+							 &b->error));
+		g_async_queue_push(t->out, b);
+	}
+}
+
+static batch_t *
+batch_new(GPtrArray *msgs)
+{
+	batch_t *b = g_new0(batch_t, 1);
+
+	b->msgs = msgs;
+	b->done = g_array_new(FALSE, FALSE, sizeof(guint32));
+	b->aside = g_array_new(FALSE, FALSE, sizeof(guint32));
+	return b;
+}
+
+/* The next taken batch: moved (or flagged) with one command per
+ * destination. FALSE with the error of its taking or moving. */
+static gboolean
+move_taken(worker_t *w, imap_conn_t *c, taker_t *t, GError **error)
+{
+	g_autoptr(batch_t) b = g_async_queue_pop(t->out);
+
+	if (!b->ok) {
+		g_propagate_error(error, g_steal_pointer(&b->error));
+		return FALSE;
+	}
+	return imap_done_many(c, (guint32 *)(void *)b->done->data, b->done->len, w->acct->processed,
 			      error) &&
-	       imap_done_many(c, (guint32 *)(void *)aside->data, aside->len, w->acct->quarantine,
-			      error);
+	       imap_done_many(c, (guint32 *)(void *)b->aside->data, b->aside->len,
+			      w->acct->quarantine, error);
 }
 
 /* One connection's life: resume, take the backlog, wait for news. FALSE
@@ -178,6 +255,9 @@ session(worker_t *w, store_t *st, ingest_t *ing, gboolean *connected, GError **e
 	imap_conn_t *c;
 	guint32 uidvalidity, from;
 	gboolean ok = TRUE;
+	taker_t t;
+	GThread *taker;
+	guint out = 0;              /* batches handed to the taker, not moved yet */
 
 	if (error != NULL && *error != NULL)
 		return FALSE;
@@ -203,18 +283,38 @@ session(worker_t *w, store_t *st, ingest_t *ing, gboolean *connected, GError **e
 		       : 1;
 	if (!store_source_update(st, w->source, uidvalidity, -1, util_now(), NULL, error))
 		ok = FALSE;
+	t.w = w;
+	t.st = st;
+	t.ing = ing;
+	t.uidvalidity = uidvalidity;
+	t.failed = FALSE;
+	t.in = g_async_queue_new();
+	t.out = g_async_queue_new();
+	taker = g_thread_new("taker", taker_main, &t);
+	/* A backlog goes in a pipeline: batch N+1 is fetched, and batch N-1
+	 * moved, while batch N is taken. At most two are out at once. */
 	while (ok && !stopping(w)) {
-		g_autoptr(GPtrArray) msgs = imap_fetch_since(c, from, RUN_FETCH_BATCH, error);
+		GPtrArray *msgs = imap_fetch_since(c, from, RUN_FETCH_BATCH, error);
+		guint n;
 
 		if (msgs == NULL) {
 			ok = FALSE;
 			break;
 		}
-		if (msgs->len > 0) {
-			ok = take_batch(w, st, ing, c, uidvalidity, msgs, error);
-			from = ((imap_msg_t *)msgs->pdata[msgs->len - 1])->uid + 1;
+		n = msgs->len;
+		if (n > 0) {
+			from = ((imap_msg_t *)msgs->pdata[n - 1])->uid + 1;
+			g_async_queue_push(t.in, batch_new(msgs));
+			out++;
+		} else {
+			g_ptr_array_unref(msgs);
 		}
-		if (!ok || msgs->len == RUN_FETCH_BATCH)
+		/* Moved as soon as a batch is behind; all of them at the end. */
+		while (ok && (out == 2 || (out > 0 && n < RUN_FETCH_BATCH))) {
+			ok = move_taken(w, c, &t, error);
+			out--;
+		}
+		if (!ok || n == RUN_FETCH_BATCH)
 			continue;
 		if (w->once)
 			break;
@@ -222,6 +322,14 @@ session(worker_t *w, store_t *st, ingest_t *ing, gboolean *connected, GError **e
 		ok = imap_wait(c, w->acct->idle ? 25 * 60 * 1000 : (int)w->acct->poll_interval * 1000,
 			       error);
 	}
+	/* What is still being taken is committed or not; not moved: the next
+	 * session finds it taken and only moves it. */
+	for (; out > 0; out--)
+		batch_free(g_async_queue_pop(t.out));
+	g_async_queue_push(t.in, batch_new(g_ptr_array_new()));
+	g_thread_join(taker);
+	g_async_queue_unref(t.in);
+	g_async_queue_unref(t.out);
 	imap_close(c);
 	return ok;
 }

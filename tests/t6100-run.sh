@@ -112,6 +112,25 @@ test_expect_success 'SIGKILL at every step of taking six messages: each stored e
 	test "$(imap_count INBOX)" = 0 && test "$(imap_count Processed)" = 15
 '
 
+test_expect_success 'a backlog of 450 (batches taken while the next is fetched): each once, a broken one in quarantine' '
+	head -c 3000 /dev/urandom >junk2.eml &&
+	"$PYTHON3" - "$IMAP_PORT" <<-\PY &&
+	import imaplib, sys
+	m = imaplib.IMAP4("127.0.0.1", int(sys.argv[1])); m.login("support", "secret")
+	for i in range(450):
+	    # A domain each: the flood limit is not what this tests.
+	    m.append("INBOX", None, None, (f"From: C{i} <c{i}@b{i}.example.com>\r\nTo: support@example.org\r\n"
+	             f"Subject: Backlog {i}\r\nMessage-ID: <backlog-{i}@example.com>\r\n\r\nHelp {i}.\r\n").encode())
+	    if i == 300:
+	        m.append("INBOX", None, None, open("junk2.eml", "rb").read())
+	m.logout()
+	PY
+	pd run --once 2>err &&
+	test "$(sqlite3 var/postdesk.db "select count(distinct message_id) from messages where message_id like \"backlog-%\"")" = 450 &&
+	test "$(inbound)" = 465 && test "$(imap_count INBOX)" = 0 &&
+	test "$(imap_count Processed)" = 465 && test "$(imap_count Quarantine)" = 2
+'
+
 test_expect_success 'a wrong password: a clear error, backoff instead of hammering' '
 	printf wrong >imap-password &&
 	{ "$POSTDESK" -c "$T/postdesk.conf" run 2>bad.log & pid=$!; sleep 4; kill -TERM $pid; wait $pid; } &&
