@@ -23,6 +23,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <unistd.h>
 #include "action.h"
@@ -47,7 +49,8 @@
 #define RUN_BACKOFF_MAX 300
 #define RUN_INCOMING_BATCH 100   /* messages per transaction */
 #define RUN_INCOMING_BATCH_MS 100
-#define RUN_INCOMING_ROUND_MS 500 /* then the queue goes out: acks keep up */
+#define RUN_INCOMING_ROUND_MS 500
+#define RUN_INTAKE_NICE 10
 
 /* Signals land in pipes: STOP stays readable once written (every thread
  * polls it, nobody reads it), WAKE is drained by the main loop. */
@@ -534,48 +537,27 @@ fail_committing:
 	return FALSE;
 }
 
-/* The incoming queue (mail LMTP accepted) and a pipeline for it, for
- * one configuration. */
+/* The intake: a thread that takes the incoming queue (mail LMTP accepted)
+ * into tickets, with a database connection and pipeline of its own, for
+ * one configuration; the main thread meanwhile sends what it causes. */
 typedef struct {
+	store_t *st;
 	store_t *queue;
 	ingest_t *ing;
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	gboolean kicked, stop;  /* under lock */
 } intake_t;
 
-static void
-intake_close(intake_t *in)
-{
-	g_clear_pointer(&in->ing, ingest_free);
-	g_clear_pointer(&in->queue, store_close);
-}
-
-/* Open the queue when LMTP is on or an earlier run left one. */
-static gboolean
-intake_open(intake_t *in, const config_t *cfg, store_t *st, GError **error)
-{
-	g_autofree char *path = store_incoming_path(cfg->database);
-
-	in->queue = NULL;
-	in->ing = NULL;
-	if (cfg->lmtp_listen == NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
-		return TRUE;
-	if ((in->queue = store_incoming_open(cfg->database, error)) == NULL ||
-	    !store_long_lived(in->queue, error) || (in->ing = ingest_new(cfg, st, error)) == NULL) {
-		intake_close(in);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /* Take the incoming queue in batches for at most BUDGET_MS (-1: until it
- * is empty, or fails). TRUE when some of it is still due. */
+ * is empty, or fails). TRUE when some of it may still be due. */
 static gboolean
 intake_take(intake_t *in, gint64 budget_ms)
 {
 	gint64 until = g_get_monotonic_time() + budget_ms * 1000;
 	guint taken = 1;
 
-	if (in->queue == NULL)
-		return FALSE;
 	while (taken > 0 && (budget_ms < 0 || g_get_monotonic_time() < until)) {
 		g_autoptr(GError) error = NULL;
 
@@ -584,8 +566,106 @@ intake_take(intake_t *in, gint64 budget_ms)
 			log_warn("incoming queue: %s", error->message);
 			return FALSE;
 		}
+		if (taken > 0)
+			wake_main();
 	}
 	return taken > 0;
+}
+
+static gpointer
+intake_main(gpointer data)
+{
+	intake_t *in = data;
+
+	/* Answering the MTA comes first: on a busy machine the LMTP sessions
+	 * get the CPU and the queue waits a little longer (Linux: a thread's
+	 * own nice value). */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RUN_INTAKE_NICE) != 0)
+		log_debug("run", "intake: setpriority: %s", g_strerror(errno));
+	for (;;) {
+		gboolean more = intake_take(in, RUN_INCOMING_ROUND_MS);
+
+		g_mutex_lock(&in->lock);
+		/* Woken by LMTP; once a second anyway, for messages whose
+		 * retry has come. */
+		if (!more && !in->kicked && !in->stop)
+			g_cond_wait_until(&in->cond, &in->lock,
+					  g_get_monotonic_time() + G_USEC_PER_SEC);
+		in->kicked = FALSE;
+		if (in->stop) {
+			g_mutex_unlock(&in->lock);
+			return NULL;
+		}
+		g_mutex_unlock(&in->lock);
+	}
+}
+
+/* The running intake, for lmtp_start's callback. */
+static intake_t *intake_current;
+
+static void
+intake_kick(void)
+{
+	intake_t *in = intake_current;
+
+	if (in == NULL)
+		return;
+	g_mutex_lock(&in->lock);
+	in->kicked = TRUE;
+	g_cond_signal(&in->cond);
+	g_mutex_unlock(&in->lock);
+}
+
+/* Stop the thread (after its batch in hand: the rest waits in the queue
+ * for the next run) and free IN. NULL is ignored. */
+static void
+intake_stop(intake_t *in)
+{
+	if (in == NULL)
+		return;
+	if (in->thread != NULL) {
+		g_mutex_lock(&in->lock);
+		in->stop = TRUE;
+		g_cond_signal(&in->cond);
+		g_mutex_unlock(&in->lock);
+		g_thread_join(in->thread);
+	}
+	if (intake_current == in)
+		intake_current = NULL;
+	ingest_free(in->ing);
+	store_close(in->queue);
+	store_close(in->st);
+	g_mutex_clear(&in->lock);
+	g_cond_clear(&in->cond);
+	g_free(in);
+}
+
+/* The intake of CFG, when LMTP is on or an earlier run left a queue (else
+ * NULL without an error); with THREAD it runs on its own, else the caller
+ * takes the queue with intake_take. */
+static intake_t *
+intake_start(const config_t *cfg, gboolean thread, GError **error)
+{
+	g_autofree char *path = store_incoming_path(cfg->database);
+	intake_t *in;
+
+	if (cfg->lmtp_listen == NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
+		return NULL;
+	in = g_new0(intake_t, 1);
+	g_mutex_init(&in->lock);
+	g_cond_init(&in->cond);
+	if ((in->st = store_open(cfg->database, FALSE, error)) == NULL ||
+	    !store_long_lived(in->st, error) ||
+	    (in->queue = store_incoming_open(cfg->database, error)) == NULL ||
+	    !store_long_lived(in->queue, error) || (in->ing = ingest_new(cfg, in->st, error)) == NULL) {
+		intake_stop(in);
+		return NULL;
+	}
+	if (thread) {
+		intake_current = in;
+		in->thread = g_thread_new("intake", intake_main, in);
+	}
+	return in;
 }
 
 static void
@@ -604,9 +684,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	gint64 last_timers, last_flush;
 	g_autoptr(webhook_sender_t) hooks = NULL;
 	crew_t crew;
-	intake_t intake;
+	intake_t *intake = NULL;
 	lmtp_t *lmtp = NULL;
-	gboolean more = FALSE;
 	struct sigaction sa = { 0 };
 	GOptionEntry entries[] = {
 		{ "once", 0, 0, G_OPTION_ARG_NONE, &once,
@@ -641,14 +720,17 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		 once ? " (once)" : "");
 	if (!store_long_lived(cli->st, error))
 		return FALSE;
-	if (!intake_open(&intake, cli->cfg, cli->st, error))
+	/* The queue an earlier run left is taken first. */
+	intake = intake_start(cli->cfg, !once, error);
+	if (intake == NULL && error != NULL && *error != NULL)
 		return FALSE;
 	hooks = webhook_sender_new(cli->cfg);
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
 		ok = crew_join(&crew, FALSE);
-		intake_take(&intake, -1);
-		intake_close(&intake);
+		if (intake != NULL)
+			intake_take(intake, -1);
+		intake_stop(intake);
 		ok = timers(cli->st, cli->cfg, TRUE) && ok;
 		ok = flush(cli->st, cli->cfg, hooks) && ok;
 		if (!ok)
@@ -657,15 +739,13 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		return ok;
 	}
 	if (cli->cfg->lmtp_listen != NULL) {
-		lmtp = lmtp_start(cli->cfg, wake_main, error);
+		lmtp = lmtp_start(cli->cfg, intake_kick, error);
 		if (lmtp == NULL) {
 			crew_join(&crew, TRUE);
-			intake_close(&intake);
+			intake_stop(intake);
 			return FALSE;
 		}
 	}
-	/* What an earlier run accepted and did not take yet. */
-	more = intake_take(&intake, RUN_INCOMING_ROUND_MS);
 	timers(cli->st, cli->cfg, TRUE);
 	last_timers = util_now();
 	flush(cli->st, cli->cfg, hooks);
@@ -675,13 +755,13 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				       { .fd = wake_pipe[0], .events = POLLIN } };
 		gint64 gap_ms;
 
-		if (poll(p, 2, more ? 0 : RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
+		if (poll(p, 2, RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
 			log_warn_errno("poll");
 		/* Under load every LMTP message wakes us: let the wakes gather,
 		 * so the queue goes out in chunks instead of racing each
 		 * message for the write lock. */
 		gap_ms = (last_flush - g_get_monotonic_time()) / 1000 + RUN_FLUSH_GAP_MS;
-		if (!got_stop && !more && gap_ms > 0)
+		if (!got_stop && gap_ms > 0)
 			(void)poll(p, 1, (int)gap_ms);
 		if (got_stop)
 			break;
@@ -705,11 +785,12 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				lmtp = NULL;
 				/* They borrow the old configuration. */
 				webhook_sender_free(hooks);
-				intake_close(&intake);
+				intake_stop(intake);
 				config_free(cli->cfg);
 				cli->cfg = fresh;
 				hooks = webhook_sender_new(cli->cfg);
-				if (!intake_open(&intake, cli->cfg, cli->st, &cerr)) {
+				intake = intake_start(cli->cfg, TRUE, &cerr);
+				if (cerr != NULL) {
 					log_error("SIGHUP: incoming queue: %s: LMTP mail waits there "
 						  "until the next reload", cerr->message);
 					g_clear_error(&cerr);
@@ -717,7 +798,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				crew_start(&crew, cli->cfg, FALSE);
 				recompute = TRUE;
 				if (cli->cfg->lmtp_listen != NULL &&
-				    (lmtp = lmtp_start(cli->cfg, wake_main, &cerr)) == NULL)
+				    (lmtp = lmtp_start(cli->cfg, intake_kick, &cerr)) == NULL)
 					log_error("SIGHUP: %s: LMTP is off until the next reload",
 						  cerr->message);
 			}
@@ -727,7 +808,6 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			recompute = FALSE;
 			last_timers = util_now();
 		}
-		more = intake_take(&intake, RUN_INCOMING_ROUND_MS);
 		flush(cli->st, cli->cfg, hooks);
 		last_flush = g_get_monotonic_time();
 	}
@@ -736,7 +816,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	/* The workers poll their crew's pipe; tell them too. */
 	ok = crew_join(&crew, TRUE);
 	/* What is left of the incoming queue waits there for the next run. */
-	intake_close(&intake);
+	intake_stop(intake);
 	flush(cli->st, cli->cfg, hooks);
 	log_info("run: stopped");
 	return TRUE;
