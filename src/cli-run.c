@@ -6,18 +6,19 @@
  *
  * One thread per IMAP account, each with its own SQLite connection and
  * ingest pipeline, which a second thread of the account's session runs
- * so that the next batch is fetched while one is taken; LMTP sessions (lmtp.h) only queue what they accept.
- * The main thread takes that incoming queue into tickets, then sends the
- * outbound queue and the webhook deliveries, whenever a worker or a
- * session has committed mail, and at least every 30 seconds. The webhook sender (one libcurl handle per webhook)
- * lives as long as a configuration, so its connections are reused from
- * pass to pass. A message is
- * taken in one transaction that also records (account, UIDVALIDITY, UID);
- * only after the commit is it moved (or flagged), so a crash in between
- * leaves it in the INBOX, where the next pass recognises it as taken and
- * only moves it. SIGTERM/SIGINT finish the message in hand and exit 0;
- * SIGHUP loads the config again and, when it is valid, restarts the
- * workers with it (a broken one is logged and the old one kept). */
+ * so that the next batch is fetched while one is taken. LMTP sessions
+ * (lmtp.h) only queue what they accept; the intake thread takes that
+ * incoming queue into tickets. The main thread sends the outbound queue
+ * and then the webhook deliveries whenever mail was committed, and at
+ * least every 30 seconds. The webhook sender (one libcurl handle per
+ * webhook) lives as long as a configuration, so its connections are
+ * reused from pass to pass. A message from IMAP is taken in one
+ * transaction that also records (account, UIDVALIDITY, UID); only after
+ * the commit is it moved (or flagged), so a crash in between leaves it in
+ * the INBOX, where the next pass recognises it as taken and only moves
+ * it. SIGTERM/SIGINT finish the message in hand and exit 0; SIGHUP loads
+ * the config again and, when it is valid, restarts the workers with it (a
+ * broken one is logged and the old one kept). */
 #include "autodefs.h"
 #include <errno.h>
 #include <fcntl.h>
