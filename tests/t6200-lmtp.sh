@@ -60,7 +60,7 @@ test_expect_success 'dot-stuffed lines come back unstuffed; raw bytes kept' '
 '
 test_expect_success 'database locked: 451, the mail is not taken; later it is' '
 	lock_database 7
-	mail 4 && lmtp support@example.org l4.eml >out; wait $LOCK_PID
+	mail 4 && lmtp support@example.org l4.eml >out; unlock_database
 	test_grep "data-error 451\|refused support@example.org:451" out &&
 	test "$(sqlite3 var/postdesk.db "select count(*) from messages where message_id=\"lmtp-4@example.com\"")" = 0 &&
 	lmtp support@example.org l4.eml >out && test_grep accepted out
