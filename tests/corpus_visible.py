@@ -162,10 +162,10 @@ def collect(corpus):
     return fixtures
 
 
-def run_visible(pd_test, paths):
+def run_visible(pd_test, paths, scale):
     start = time.monotonic()
     proc = subprocess.run([pd_test, "visible", *paths], stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, timeout=300)
+                          stderr=subprocess.PIPE, timeout=300 * scale)
     elapsed = time.monotonic() - start
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
@@ -178,23 +178,26 @@ def run_visible(pd_test, paths):
     return [r.decode("utf-8", "surrogateescape") for r in records], elapsed
 
 
-def timed_runs(pd_test, corpus, fixtures_json):
-    """Fixtures upstream requires to be fast, each run alone."""
+def timed_runs(pd_test, corpus, fixtures_json, scale):
+    """Fixtures upstream requires to be fast, each run alone; SCALE
+    stretches the limits (valgrind)."""
     slow = []
     targets = [(rel, TRAP_SECONDS) for rel in TRAPS]
     for top, sub in SETS_JSON:
         for name, exp in fixtures_json[top].items():
             if "max_seconds" in exp:
                 targets.append((f"{sub}/{name}", float(exp["max_seconds"])))
+    targets = [(rel, limit * scale) for rel, limit in targets]
     for rel, limit in targets:
         path = os.path.join(corpus, rel)
         if not os.path.exists(path):
             continue
         start = time.monotonic()
         proc = subprocess.run([pd_test, "visible", path], stdout=subprocess.DEVNULL,
-                              stderr=subprocess.PIPE, timeout=60)
+                              stderr=subprocess.PIPE, timeout=60 * scale)
         elapsed = time.monotonic() - start
         if proc.returncode != 0 or elapsed > limit:
+            sys.stderr.write(proc.stderr.decode("utf-8", "replace"))
             slow.append((rel, elapsed, limit, proc.returncode))
     return slow, len(targets)
 
@@ -205,6 +208,8 @@ def main():
     ap.add_argument("--pd-test", required=True, help="the built tests/helper/pd-test")
     ap.add_argument("--corpus", default=os.path.join(here, "corpus"))
     ap.add_argument("--known", default=os.path.join(here, "corpus-known-failures.txt"))
+    ap.add_argument("--time-scale", type=float, default=1.0,
+                    help="multiply time limits by this (valgrind is ~20x slower)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also show known failures and every passing fixture")
     args = ap.parse_args()
@@ -215,7 +220,7 @@ def main():
     known = load_known(args.known)
     fixtures = collect(args.corpus)
     paths = [os.path.join(args.corpus, rel) for rel, _ in fixtures]
-    results, elapsed = run_visible(args.pd_test, paths)
+    results, elapsed = run_visible(args.pd_test, paths, args.time_scale)
 
     checked = passed = failed = known_failed = 0
     problems = 0
@@ -250,7 +255,8 @@ def main():
     for top, _ in SETS_JSON:
         with open(os.path.join(args.corpus, top, "expected.json"), encoding="utf-8") as f:
             fixtures_json[top] = json.load(f)["fixtures"]
-    slow, timed = timed_runs(args.pd_test, args.corpus, fixtures_json)
+    slow, timed = timed_runs(args.pd_test, args.corpus, fixtures_json,
+                             args.time_scale)
     for rel, secs, limit, rc in slow:
         print(f"SLOW {rel}: {secs:.3f} s (limit {limit:.1f} s, exit {rc})")
         problems += 1

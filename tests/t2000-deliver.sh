@@ -169,7 +169,7 @@ test_expect_success 'quarantine drop' '
 test_expect_code 75 'a locked database: 75, and the mail is not lost' '
 	lock_database 8
 	sed "s/c1@acme/locked@acme/" "$D/new.eml" | pd deliver 2>err; rc=$?
-	wait $LOCK_PID
+	unlock_database
 	test_grep "locked\|busy" err >&2
 	exit $rc
 '

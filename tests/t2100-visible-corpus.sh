@@ -22,7 +22,26 @@ if ! command -v "$PYTHON3" >/dev/null 2>&1; then
 	exit 77
 fi
 
-"$PYTHON3" "$top_srcdir/tests/corpus_visible.py" \
+# PD_VALGRIND=1 (make check-valgrind): pd-test runs under valgrind
+# memcheck, like postdesk in tests/lib.sh; an error or a definite leak makes
+# it exit 99, which fails the run with valgrind's report.
+time_scale=1
+if [ -n "${PD_VALGRIND:-}" ]; then
+	vg_dir=$(mktemp -d "${TMPDIR:-/tmp}/pd-t2100.XXXXXX") || exit 99
+	trap 'rm -rf "$vg_dir"' EXIT
+	cat >"$vg_dir/pd-test" <<VG
+#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite \\
+	--show-leak-kinds=definite --num-callers=30 --error-exitcode=99 \\
+	"$pd_test" "\$@"
+VG
+	chmod +x "$vg_dir/pd-test"
+	pd_test=$vg_dir/pd-test
+	export POSTDESK_NO_JIT=1
+	time_scale=20
+fi
+
+"$PYTHON3" "$top_srcdir/tests/corpus_visible.py" --time-scale "$time_scale" \
 	--pd-test "$pd_test" --corpus "$top_srcdir/tests/corpus"
 rc=$?
 if [ "$rc" -ne 0 ]; then

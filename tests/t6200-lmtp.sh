@@ -71,15 +71,15 @@ test_expect_success 'dot-stuffed lines come back unstuffed; raw bytes kept' '
 	pd message raw "$id" >back && cmp back dots.eml
 '
 test_expect_success 'incoming queue locked: 451, the mail is not taken; later it is' '
-	lock_database $((7 * TIME_SCALE)) var/postdesk-incoming.db
-	mail 4 && lmtp support@example.org l4.eml >out; wait $LOCK_PID
+	lock_database 7 var/postdesk-incoming.db
+	mail 4 && lmtp support@example.org l4.eml >out; unlock_database
 	test_grep "data-error 451\|refused support@example.org:451" out &&
 	settled && test "$(stored lmtp-4@example.com)" = 0 &&
 	lmtp support@example.org l4.eml >out && test_grep accepted out &&
 	settled && test "$(stored lmtp-4@example.com)" = 1
 '
 test_expect_success 'main database busy: the mail is answered 250 at once, a ticket once it is free' '
-	lock_database $((3 * TIME_SCALE))
+	lock_database 3
 	mail 6 && lmtp support@example.org l6.eml >out &&
 	test_grep accepted out && test "$(stored lmtp-6@example.com)" = 0 &&
 	kill -0 $LOCK_PID && wait $LOCK_PID &&

@@ -60,9 +60,11 @@ gateway() {
 at() { local d=$1; shift; "$POSTDESK" -c "$T/$d/postdesk.conf" "$@"; }
 
 # random_sleep ROUND: sleep a random time up to 0.2 s + ROUND * 0.05 s, so
-# that a kill loop comes to an end on a slow machine too.
+# that a kill loop comes to an end on a slow machine too; times TIME_SCALE,
+# or under valgrind the process would be killed before it got anywhere.
 random_sleep() {
-	local ms=$((RANDOM % (200 + $1 * 50)))
+	local ms=$((RANDOM * 32768 + RANDOM))
+	ms=$((ms % ((200 + $1 * 50) * TIME_SCALE)))
 	sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))"
 }
 
@@ -206,9 +208,10 @@ test_expect_success 'import killed at random moments until it finishes' '
 
 # LMTP: the daemon (LMTP, queue, webhooks) is killed at random moments
 # while a client sends the corpus; the client resends whatever was not
-# answered 250, as an MTA does, and notes what was.
+# answered 250, as an MTA does, and notes what was. Run in the background:
+# exec, so that killing $! stops the client, not a subshell around it.
 lmtp_client() {
-	"$PYTHON3" -u - "$T/lmt/var/lmtp.sock" accepted <<-\PY
+	exec "$PYTHON3" -u - "$T/lmt/var/lmtp.sock" accepted <<-\PY
 	import smtplib, sys, time
 	sock, log = sys.argv[1], open(sys.argv[2], "a")
 	files = [l.strip() for l in open("corpus.files")]
@@ -299,14 +302,9 @@ test_expect_success 'LMTP: killed after a batch became tickets, before it left t
 
 test_expect_success 'database locked by another process: deliver exits 75, later the mail is stored' '
 	gateway lck && f=$(head -n 1 corpus.files) &&
-	lock_database_of() { "$PYTHON3" -c "
-import sqlite3, sys, time
-c = sqlite3.connect(sys.argv[1], isolation_level=None)
-c.execute(\"BEGIN IMMEDIATE\"); open(sys.argv[2], \"w\").close(); time.sleep(float(sys.argv[3]))" "$1" locked "$2" & }
-	rm -f locked && lock_database_of lck/var/postdesk.db 8 && lock=$! &&
-	while ! test -e locked; do sleep 0.05; done &&
+	lock_database 8 "$T/lck/var/postdesk.db" &&
 	{ at lck deliver <"$f" 2>err; rc=$?; } &&
-	wait $lock && test $rc = 75 && test_grep "locked\|busy" err &&
+	unlock_database && test $rc = 75 && test_grep "locked\|busy" err &&
 	test "$(stored lck | wc -l)" = 0 &&
 	at lck deliver <"$f" && test "$(stored lck | wc -l)" = 1
 '
