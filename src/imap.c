@@ -54,6 +54,7 @@ struct imap_conn {
 	int wakeup_fd;
 	imap_wake_t last_wake;
 	gboolean idle_news; /* EXISTS/RECENT seen while entering IDLE */
+	guint32 exists_known; /* EXISTS when we last waited for news */
 };
 
 static void
@@ -400,6 +401,7 @@ imap_login_and_select(imap_conn_t *c, const config_imap_t *acct,
 		return FALSE;
 	}
 	c->uidvalidity = sel->sel_uidvalidity;
+	c->exists_known = sel->sel_exists;
 	c->uidnext = sel->sel_uidnext;
 	return TRUE;
 }
@@ -942,6 +944,15 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		return TRUE;
 	}
 
+	/* An EXISTS that came with the answer to a FETCH or MOVE may be for
+	 * mail that arrived after that FETCH looked: look again before
+	 * idling (at worst a FETCH that finds nothing). */
+	if (c->imap->imap_selection_info != NULL &&
+	    c->imap->imap_selection_info->sel_exists != c->exists_known) {
+		c->exists_known = c->imap->imap_selection_info->sel_exists;
+		c->last_wake = IMAP_WAKE_NEWS;
+		return TRUE;
+	}
 	c->idle_news = FALSE;
 	mailstream_set_logger(c->imap->imap_stream, imap_idle_logger, c);
 	r = mailimap_idle(c->imap);
@@ -971,6 +982,8 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		imap_fail(c, r, "IDLE", error);
 		return FALSE;
 	}
+	if (c->imap->imap_selection_info != NULL)
+		c->exists_known = c->imap->imap_selection_info->sel_exists;
 	log_debug("imap", "%s: woke up (%s)", c->name,
 		  c->last_wake == IMAP_WAKE_NEWS ? "news"
 		  : c->last_wake == IMAP_WAKE_FD ? "wakeup fd" : "timeout");

@@ -253,6 +253,23 @@ test_expect_success 'news from before the IDLE: returns at once' '
 	echo "# news from before the IDLE: $((t1 - t0)) ms" >&3 &&
 	test $((t1 - t0)) -lt 1500
 ' 3>&1
+test_expect_success 'news that came with the answer to a FETCH: returns at once, without IDLE' '
+	imap_rawlog_clear && rm -f fifo && mkfifo fifo &&
+	{ wait_cmd plain 10000 --stall-fetch <fifo >out 2>err & } &&
+	pid=$! &&
+	exec 4>fifo &&
+	await_waiting out &&
+	imap_append "$T/m2.eml" &&
+	t0=$(now_ms) &&
+	echo go >&4 && exec 4>&- &&
+	wait $pid &&
+	t1=$(now_ms) &&
+	test "$(tail -n 1 out)" = news &&
+	echo "# news with a FETCH answer: $((t1 - t0)) ms" >&3 &&
+	test $((t1 - t0)) -lt 1500 &&
+	# Dovecot may also say RECENT after "+ idling"; the EXISTS alone must do.
+	imap_rawlog >raw && test_grep "UID FETCH 1000000:" raw && ! grep -q "^[0-9.]* [0-9]* IDLE" raw
+' 3>&1
 test_expect_success 'IDLE with nothing new: returns after the timeout' '
 	t0=$(now_ms) &&
 	wait_cmd plain 400 >out &&

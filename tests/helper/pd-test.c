@@ -256,10 +256,12 @@ cmd_send(int argc, char **argv)
  * uidnext N", then "uid N size N" for every message from UID 1 on (in
  * batches of 2, to go through the batching), and with --done move each
  * to the account's processed folder (or flag it \Seen): "done N".
- * imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]: connect, print
- * "waiting", wait once and print "news", "timeout" or "wakeup". With
- * --wakeup, stdin is the wakeup fd; with --stall, a line is read from
- * stdin before waiting (news that predates the IDLE).
+ * imap-wait CONFIG ACCOUNT MS [--wakeup|--stall|--stall-fetch]: connect,
+ * print "waiting", wait once and print "news", "timeout" or "wakeup".
+ * With --wakeup, stdin is the wakeup fd; with --stall, a line is read
+ * from stdin before waiting (news that predates the IDLE); --stall-fetch
+ * then also fetches past the last UID, so that the news comes with the
+ * answer to that FETCH, not with the IDLE.
  * Errors print "error (temp|config|...): MESSAGE" and exit 1. */
 static int
 cmd_imap(int argc, char **argv)
@@ -271,7 +273,8 @@ cmd_imap(int argc, char **argv)
 	gboolean wait = strcmp(argv[0], "imap-wait") == 0;
 	gboolean opt = argc == 4 + wait &&
 		       strcmp(argv[argc - 1], wait ? "--wakeup" : "--done") == 0;
-	gboolean stall = wait && argc == 5 && strcmp(argv[4], "--stall") == 0;
+	gboolean stall_fetch = wait && argc == 5 && strcmp(argv[4], "--stall-fetch") == 0;
+	gboolean stall = stall_fetch || (wait && argc == 5 && strcmp(argv[4], "--stall") == 0);
 	const config_imap_t *acct = NULL;
 
 	if (argc != 3 + wait + (opt || stall))
@@ -291,6 +294,12 @@ cmd_imap(int argc, char **argv)
 			char line[64];
 
 			if (fgets(line, sizeof(line), stdin) == NULL)
+				return 1;
+		}
+		if (stall_fetch) {
+			g_autoptr(GPtrArray) none = imap_fetch_since(c, 1000000, 1, &error);
+
+			if (none == NULL || none->len != 0)
 				return 1;
 		}
 		if (imap_wait(c, (int)g_ascii_strtoll(argv[3], NULL, 10), &error))
@@ -376,7 +385,7 @@ static const struct {
 	{ "forward", cmd_forward, "forward [--text] FILE  (forwards found: count, then [N] and key: value lines)" },
 	{ "send", cmd_send, "send [--from=ADDR] [--repeat=N] CONFIG FILE RCPT...  (via [smtp] or the spool)" },
 	{ "imap-fetch", cmd_imap, "imap-fetch CONFIG ACCOUNT [--done]  (uid and size of each; --done: move or flag)" },
-	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup|--stall]  (IDLE or poll once: news, timeout or wakeup)" },
+	{ "imap-wait", cmd_imap, "imap-wait CONFIG ACCOUNT MS [--wakeup|--stall|--stall-fetch]  (IDLE or poll once: news, timeout or wakeup)" },
 	{ "config-keys", cmd_config_keys, "config-keys  (every key config.c reads: SECTION KEY)" },
 	{ "event", cmd_event, "event CONFIG KIND TICKET ACTOR DETAIL  (through event_add(), one transaction)" },
 };
