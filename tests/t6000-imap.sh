@@ -238,35 +238,33 @@ test_expect_success 'the server saw IDLE and DONE' '
 	test_grep "^[0-9.]* [0-9]* IDLE" raw &&
 	test_grep "^[0-9.]* DONE" raw
 '
-test_expect_success 'news from before the IDLE: returns at once' '
+# stalled OPTION FILE: pd-test imap-wait OPTION stalls before it waits;
+# FILE is appended meanwhile. Prints the ms from the APPEND to the answer
+# (the last line of out).
+stalled() {
 	rm -f fifo && mkfifo fifo &&
-	{ wait_cmd plain 10000 --stall <fifo >out 2>err & } &&
-	pid=$! &&
+	{ wait_cmd plain 10000 "$1" <fifo >out 2>err & } &&
+	local pid=$! t0 &&
 	exec 4>fifo &&
 	await_waiting out &&
-	imap_append "$T/m1.eml" &&
+	imap_append "$2" &&
 	t0=$(now_ms) &&
 	echo go >&4 && exec 4>&- &&
 	wait $pid &&
-	t1=$(now_ms) &&
+	echo $(($(now_ms) - t0))
+}
+test_expect_success 'news from before the IDLE: returns at once' '
+	ms=$(stalled --stall "$T/m1.eml") &&
 	test "$(tail -n 1 out)" = news &&
-	echo "# news from before the IDLE: $((t1 - t0)) ms" >&3 &&
-	test $((t1 - t0)) -lt 1500
+	echo "# news from before the IDLE: $ms ms" >&3 &&
+	test "$ms" -lt 1500
 ' 3>&1
 test_expect_success 'news that came with the answer to a FETCH: returns at once, without IDLE' '
-	imap_rawlog_clear && rm -f fifo && mkfifo fifo &&
-	{ wait_cmd plain 10000 --stall-fetch <fifo >out 2>err & } &&
-	pid=$! &&
-	exec 4>fifo &&
-	await_waiting out &&
-	imap_append "$T/m2.eml" &&
-	t0=$(now_ms) &&
-	echo go >&4 && exec 4>&- &&
-	wait $pid &&
-	t1=$(now_ms) &&
+	imap_rawlog_clear &&
+	ms=$(stalled --stall-fetch "$T/m2.eml") &&
 	test "$(tail -n 1 out)" = news &&
-	echo "# news with a FETCH answer: $((t1 - t0)) ms" >&3 &&
-	test $((t1 - t0)) -lt 1500 &&
+	echo "# news with a FETCH answer: $ms ms" >&3 &&
+	test "$ms" -lt 1500 &&
 	# Dovecot may also say RECENT after "+ idling"; the EXISTS alone must do.
 	imap_rawlog >raw && test_grep "UID FETCH 1000000:" raw && ! grep -q "^[0-9.]* [0-9]* IDLE" raw
 ' 3>&1
