@@ -51,7 +51,7 @@
 #define RUN_INCOMING_BATCH 100   /* messages per transaction */
 #define RUN_INCOMING_BATCH_MS 100
 #define RUN_INCOMING_ROUND_MS 500
-#define RUN_INTAKE_NICE 10
+#define RUN_BG_NICE 10       /* the intake's and the sender's */
 
 /* Signals land in pipes: STOP stays readable once written (every thread
  * polls it, nobody reads it), WAKE is drained by the main loop. */
@@ -464,6 +464,135 @@ flush(store_t *st, const config_t *cfg, webhook_sender_t *hooks)
 	return ok;
 }
 
+/* A background thread of run's that waits to be kicked: the sender and
+ * the intake. */
+typedef struct {
+	GThread *thread;
+	GMutex lock;
+	GCond cond;
+	gboolean kicked, stop;  /* under lock */
+} bg_t;
+
+static void
+bg_init(bg_t *bg)
+{
+	g_mutex_init(&bg->lock);
+	g_cond_init(&bg->cond);
+}
+
+static void
+bg_kick(bg_t *bg)
+{
+	g_mutex_lock(&bg->lock);
+	bg->kicked = TRUE;
+	g_cond_signal(&bg->cond);
+	g_mutex_unlock(&bg->lock);
+}
+
+/* In the thread: wait until kicked or TIMEOUT_US passed (not at all when
+ * BUSY); TRUE when told to stop. */
+static gboolean
+bg_wait(bg_t *bg, gint64 timeout_us, gboolean busy)
+{
+	gboolean stop;
+
+	g_mutex_lock(&bg->lock);
+	if (!busy && !bg->kicked && !bg->stop)
+		g_cond_wait_until(&bg->cond, &bg->lock, g_get_monotonic_time() + timeout_us);
+	bg->kicked = FALSE;
+	stop = bg->stop;
+	g_mutex_unlock(&bg->lock);
+	return stop;
+}
+
+/* Tell the thread (if started) to stop, wait for it, free the rest. */
+static void
+bg_join(bg_t *bg)
+{
+	if (bg->thread != NULL) {
+		g_mutex_lock(&bg->lock);
+		bg->stop = TRUE;
+		g_cond_signal(&bg->cond);
+		g_mutex_unlock(&bg->lock);
+		g_thread_join(bg->thread);
+	}
+	g_mutex_clear(&bg->lock);
+	g_cond_clear(&bg->cond);
+}
+
+/* Run's background threads give way to the LMTP sessions and the IMAP
+ * accounts (Linux: a thread's own nice value). */
+static void
+bg_lower_priority(const char *name)
+{
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RUN_BG_NICE) != 0)
+		log_debug("run", "%s: setpriority: %s", name, g_strerror(errno));
+}
+
+/* The sender: a thread that sends the outbound queue and the webhook
+ * deliveries (flush) with a database connection of its own, at the same
+ * lower priority as the intake, so that answering the MTA comes first.
+ * Kicked whenever mail was committed, at most every RUN_FLUSH_GAP_MS so
+ * that mail goes out in chunks; every RUN_FLUSH_EVERY_MS anyway. */
+typedef struct {
+	bg_t bg;
+	const config_t *cfg;
+	store_t *st;
+	webhook_sender_t *hooks;
+} sender_t;
+
+static gpointer
+sender_main(gpointer data)
+{
+	sender_t *sd = data;
+
+	bg_lower_priority("sender");
+	do {
+		flush(sd->st, sd->cfg, sd->hooks);
+		g_usleep(RUN_FLUSH_GAP_MS * 1000);
+	} while (!bg_wait(&sd->bg, RUN_FLUSH_EVERY_MS * 1000, FALSE));
+	/* What the last moments caused goes out before the thread ends. */
+	flush(sd->st, sd->cfg, sd->hooks);
+	return NULL;
+}
+
+static void
+sender_kick(sender_t *sd)
+{
+	if (sd != NULL)
+		bg_kick(&sd->bg);
+}
+
+/* Stop (after a last flush) and free SD. NULL is ignored. */
+static void
+sender_stop(sender_t *sd)
+{
+	if (sd == NULL)
+		return;
+	bg_join(&sd->bg);
+	webhook_sender_free(sd->hooks);
+	store_close(sd->st);
+	g_free(sd);
+}
+
+/* The sender of CFG (borrowed: it must outlive the sender), running. */
+static sender_t *
+sender_start(const config_t *cfg, GError **error)
+{
+	sender_t *sd = g_new0(sender_t, 1);
+
+	bg_init(&sd->bg);
+	sd->cfg = cfg;
+	sd->hooks = webhook_sender_new(cfg);
+	if ((sd->st = store_open(cfg->database, FALSE, error)) == NULL ||
+	    !store_long_lived(sd->st, error)) {
+		sender_stop(sd);
+		return NULL;
+	}
+	sd->bg.thread = g_thread_new("sender", sender_main, sd);
+	return sd;
+}
+
 /* The timers of the tickets: offers not answered in time pass on,
  * deadline warnings and breaches, housekeeping (wait reminders, waits
  * resolved, resolved tickets closed), the members' digests due (once per
@@ -542,13 +671,10 @@ fail_committing:
  * into tickets, with a database connection and pipeline of its own, for
  * one configuration; the main thread meanwhile sends what it causes. */
 typedef struct {
+	bg_t bg;
 	store_t *st;
 	store_t *queue;
 	ingest_t *ing;
-	GThread *thread;
-	GMutex lock;
-	GCond cond;
-	gboolean kicked, stop;  /* under lock */
 } intake_t;
 
 /* Take the incoming queue in batches for at most BUDGET_MS (-1: until it
@@ -579,26 +705,12 @@ intake_main(gpointer data)
 	intake_t *in = data;
 
 	/* Answering the MTA comes first: on a busy machine the LMTP sessions
-	 * get the CPU and the queue waits a little longer (Linux: a thread's
-	 * own nice value). */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), RUN_INTAKE_NICE) != 0)
-		log_debug("run", "intake: setpriority: %s", g_strerror(errno));
-	for (;;) {
-		gboolean more = intake_take(in, RUN_INCOMING_ROUND_MS);
-
-		g_mutex_lock(&in->lock);
-		/* Woken by LMTP; once a second anyway, for messages whose
-		 * retry has come. */
-		if (!more && !in->kicked && !in->stop)
-			g_cond_wait_until(&in->cond, &in->lock,
-					  g_get_monotonic_time() + G_USEC_PER_SEC);
-		in->kicked = FALSE;
-		if (in->stop) {
-			g_mutex_unlock(&in->lock);
-			return NULL;
-		}
-		g_mutex_unlock(&in->lock);
-	}
+	 * get the CPU and the queue waits a little longer. Woken by LMTP;
+	 * once a second anyway, for messages whose retry has come. */
+	bg_lower_priority("intake");
+	while (!bg_wait(&in->bg, G_USEC_PER_SEC, intake_take(in, RUN_INCOMING_ROUND_MS)))
+		;
+	return NULL;
 }
 
 /* The running intake, for lmtp_start's callback. */
@@ -609,12 +721,8 @@ intake_kick(void)
 {
 	intake_t *in = intake_current;
 
-	if (in == NULL)
-		return;
-	g_mutex_lock(&in->lock);
-	in->kicked = TRUE;
-	g_cond_signal(&in->cond);
-	g_mutex_unlock(&in->lock);
+	if (in != NULL)
+		bg_kick(&in->bg);
 }
 
 /* Stop the thread (after its batch in hand: the rest waits in the queue
@@ -624,20 +732,12 @@ intake_stop(intake_t *in)
 {
 	if (in == NULL)
 		return;
-	if (in->thread != NULL) {
-		g_mutex_lock(&in->lock);
-		in->stop = TRUE;
-		g_cond_signal(&in->cond);
-		g_mutex_unlock(&in->lock);
-		g_thread_join(in->thread);
-	}
+	bg_join(&in->bg);
 	if (intake_current == in)
 		intake_current = NULL;
 	ingest_free(in->ing);
 	store_close(in->queue);
 	store_close(in->st);
-	g_mutex_clear(&in->lock);
-	g_cond_clear(&in->cond);
 	g_free(in);
 }
 
@@ -653,8 +753,7 @@ intake_start(const config_t *cfg, gboolean thread, GError **error)
 	if (cfg->lmtp_listen == NULL && !g_file_test(path, G_FILE_TEST_EXISTS))
 		return NULL;
 	in = g_new0(intake_t, 1);
-	g_mutex_init(&in->lock);
-	g_cond_init(&in->cond);
+	bg_init(&in->bg);
 	if ((in->st = store_open(cfg->database, FALSE, error)) == NULL ||
 	    !store_long_lived(in->st, error) ||
 	    (in->queue = store_incoming_open(cfg->database, error)) == NULL ||
@@ -664,7 +763,7 @@ intake_start(const config_t *cfg, gboolean thread, GError **error)
 	}
 	if (thread) {
 		intake_current = in;
-		in->thread = g_thread_new("intake", intake_main, in);
+		in->bg.thread = g_thread_new("intake", intake_main, in);
 	}
 	return in;
 }
@@ -682,8 +781,8 @@ gboolean
 cli_run(cli_t *cli, int argc, char **argv, GError **error)
 {
 	gboolean once = FALSE, ok = TRUE, recompute = FALSE;
-	gint64 last_timers, last_flush;
-	g_autoptr(webhook_sender_t) hooks = NULL;
+	gint64 last_timers;
+	sender_t *sender = NULL;
 	crew_t crew;
 	intake_t *intake = NULL;
 	lmtp_t *lmtp = NULL;
@@ -725,9 +824,10 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	intake = intake_start(cli->cfg, !once, error);
 	if (intake == NULL && error != NULL && *error != NULL)
 		return FALSE;
-	hooks = webhook_sender_new(cli->cfg);
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
+		g_autoptr(webhook_sender_t) hooks = webhook_sender_new(cli->cfg);
+
 		ok = crew_join(&crew, FALSE);
 		if (intake != NULL)
 			intake_take(intake, -1);
@@ -739,31 +839,22 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				    "run --once: some jobs failed (see above)");
 		return ok;
 	}
-	if (cli->cfg->lmtp_listen != NULL) {
-		lmtp = lmtp_start(cli->cfg, intake_kick, error);
-		if (lmtp == NULL) {
-			crew_join(&crew, TRUE);
-			intake_stop(intake);
-			return FALSE;
-		}
+	if ((sender = sender_start(cli->cfg, error)) == NULL ||
+	    (cli->cfg->lmtp_listen != NULL &&
+	     (lmtp = lmtp_start(cli->cfg, intake_kick, error)) == NULL)) {
+		crew_join(&crew, TRUE);
+		intake_stop(intake);
+		sender_stop(sender);
+		return FALSE;
 	}
 	timers(cli->st, cli->cfg, TRUE);
 	last_timers = util_now();
-	flush(cli->st, cli->cfg, hooks);
-	last_flush = g_get_monotonic_time();
 	while (!got_stop) {
 		struct pollfd p[2] = { { .fd = stop_pipe[0], .events = POLLIN },
 				       { .fd = wake_pipe[0], .events = POLLIN } };
-		gint64 gap_ms;
 
 		if (poll(p, 2, RUN_FLUSH_EVERY_MS) < 0 && errno != EINTR)
 			log_warn_errno("poll");
-		/* Under load every LMTP message wakes us: let the wakes gather,
-		 * so the queue goes out in chunks instead of racing each
-		 * message for the write lock. */
-		gap_ms = (last_flush - g_get_monotonic_time()) / 1000 + RUN_FLUSH_GAP_MS;
-		if (!got_stop && gap_ms > 0)
-			(void)poll(p, 1, (int)gap_ms);
 		if (got_stop)
 			break;
 		drain(wake_pipe[0]);
@@ -785,11 +876,17 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				lmtp_stop(lmtp);
 				lmtp = NULL;
 				/* They borrow the old configuration. */
-				webhook_sender_free(hooks);
+				sender_stop(sender);
 				intake_stop(intake);
 				config_free(cli->cfg);
 				cli->cfg = fresh;
-				hooks = webhook_sender_new(cli->cfg);
+				if ((sender = sender_start(cli->cfg, &cerr)) == NULL) {
+					/* The database was there a moment ago: stop, and
+					 * let a supervisor start run again. */
+					log_error("SIGHUP: %s: stopping", cerr->message);
+					g_clear_error(&cerr);
+					got_stop = 1;
+				}
 				intake = intake_start(cli->cfg, TRUE, &cerr);
 				if (cerr != NULL) {
 					log_error("SIGHUP: incoming queue: %s: LMTP mail waits there "
@@ -809,8 +906,7 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 			recompute = FALSE;
 			last_timers = util_now();
 		}
-		flush(cli->st, cli->cfg, hooks);
-		last_flush = g_get_monotonic_time();
+		sender_kick(sender);
 	}
 	log_info("run: stopping");
 	lmtp_stop(lmtp);
@@ -818,7 +914,8 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 	ok = crew_join(&crew, TRUE);
 	/* What is left of the incoming queue waits there for the next run. */
 	intake_stop(intake);
-	flush(cli->st, cli->cfg, hooks);
+	/* After a last flush. */
+	sender_stop(sender);
 	log_info("run: stopped");
 	return TRUE;
 }
