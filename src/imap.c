@@ -402,6 +402,7 @@ imap_login_and_select(imap_conn_t *c, const config_imap_t *acct,
 	}
 	c->uidvalidity = sel->sel_uidvalidity;
 	c->exists_known = sel->sel_exists;
+	sel->sel_has_exists = 0;
 	c->uidnext = sel->sel_uidnext;
 	return TRUE;
 }
@@ -944,12 +945,16 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		return TRUE;
 	}
 
-	/* An EXISTS that came with the answer to a FETCH or MOVE may be for
-	 * mail that arrived after that FETCH looked: look again before
-	 * idling (at worst a FETCH that finds nothing). */
+	/* An EXISTS that came with the answer to a FETCH or a MOVE may be
+	 * for mail that arrived after that FETCH looked: look again before
+	 * idling (at worst a FETCH that finds nothing). libetpan counts no
+	 * EXPUNGE, so after a MOVE the count can be the same: any EXISTS
+	 * since the last wait (sel_has_exists) counts too. */
 	if (c->imap->imap_selection_info != NULL &&
-	    c->imap->imap_selection_info->sel_exists != c->exists_known) {
+	    (c->imap->imap_selection_info->sel_has_exists ||
+	     c->imap->imap_selection_info->sel_exists != c->exists_known)) {
 		c->exists_known = c->imap->imap_selection_info->sel_exists;
+		c->imap->imap_selection_info->sel_has_exists = 0;
 		c->last_wake = IMAP_WAKE_NEWS;
 		return TRUE;
 	}
@@ -982,8 +987,11 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		imap_fail(c, r, "IDLE", error);
 		return FALSE;
 	}
-	if (c->imap->imap_selection_info != NULL)
+	/* The FETCH that follows every wake-up sees what these announced. */
+	if (c->imap->imap_selection_info != NULL) {
 		c->exists_known = c->imap->imap_selection_info->sel_exists;
+		c->imap->imap_selection_info->sel_has_exists = 0;
+	}
 	log_debug("imap", "%s: woke up (%s)", c->name,
 		  c->last_wake == IMAP_WAKE_NEWS ? "news"
 		  : c->last_wake == IMAP_WAKE_FD ? "wakeup fd" : "timeout");
