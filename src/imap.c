@@ -54,7 +54,6 @@ struct imap_conn {
 	int wakeup_fd;
 	imap_wake_t last_wake;
 	gboolean idle_news; /* EXISTS/RECENT seen while entering IDLE */
-	guint32 exists_known; /* EXISTS when we last waited for news */
 };
 
 static void
@@ -401,8 +400,7 @@ imap_login_and_select(imap_conn_t *c, const config_imap_t *acct,
 		return FALSE;
 	}
 	c->uidvalidity = sel->sel_uidvalidity;
-	c->exists_known = sel->sel_exists;
-	sel->sel_has_exists = 0;
+	sel->sel_has_exists = 0; /* see imap_wait */
 	c->uidnext = sel->sel_uidnext;
 	return TRUE;
 }
@@ -947,13 +945,11 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 
 	/* An EXISTS that came with the answer to a FETCH or a MOVE may be
 	 * for mail that arrived after that FETCH looked: look again before
-	 * idling (at worst a FETCH that finds nothing). libetpan counts no
-	 * EXPUNGE, so after a MOVE the count can be the same: any EXISTS
-	 * since the last wait (sel_has_exists) counts too. */
+	 * idling (at worst a FETCH that finds nothing). Not by the count:
+	 * libetpan counts no EXPUNGE, so after a MOVE it can look the same.
+	 * sel_has_exists says an EXISTS came since the last wait. */
 	if (c->imap->imap_selection_info != NULL &&
-	    (c->imap->imap_selection_info->sel_has_exists ||
-	     c->imap->imap_selection_info->sel_exists != c->exists_known)) {
-		c->exists_known = c->imap->imap_selection_info->sel_exists;
+	    c->imap->imap_selection_info->sel_has_exists) {
 		c->imap->imap_selection_info->sel_has_exists = 0;
 		c->last_wake = IMAP_WAKE_NEWS;
 		return TRUE;
@@ -988,10 +984,8 @@ imap_wait(imap_conn_t *c, int timeout_ms, GError **error)
 		return FALSE;
 	}
 	/* The FETCH that follows every wake-up sees what these announced. */
-	if (c->imap->imap_selection_info != NULL) {
-		c->exists_known = c->imap->imap_selection_info->sel_exists;
+	if (c->imap->imap_selection_info != NULL)
 		c->imap->imap_selection_info->sel_has_exists = 0;
-	}
 	log_debug("imap", "%s: woke up (%s)", c->name,
 		  c->last_wake == IMAP_WAKE_NEWS ? "news"
 		  : c->last_wake == IMAP_WAKE_FD ? "wakeup fd" : "timeout");

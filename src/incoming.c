@@ -9,14 +9,14 @@
 
 #define INCOMING_RETRY_MAX_S 300
 
-/* Log what became of message M, as deliver does. */
+/* Log what became of message M (ingest itself logs a quarantine's
+ * reason). */
 static void
 incoming_log(const store_incoming_t *m, const ingest_result_t *res)
 {
 	if (res->outcome == INGEST_QUARANTINED)
-		log_info("%s: quarantined %" G_GINT64_FORMAT " <%s>: %s", m->source,
-			 res->quarantine, res->message_id ? res->message_id : "?",
-			 res->reason ? res->reason : "");
+		log_info("%s: quarantined %" G_GINT64_FORMAT " <%s>", m->source, res->quarantine,
+			 res->message_id ? res->message_id : "?");
 	else
 		log_info("%s: ticket %" G_GINT64_FORMAT " %s<%s>", m->source, res->ticket,
 			 res->outcome == INGEST_DUPLICATE ? "(duplicate) "
