@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/daemon.sh [LATENCY_N] [BACKLOG_N] [LMTP_N] — postdesk run, measured
+# bench/daemon.sh [LATENCY_N] [BACKLOG_N] [LMTP_N] — postdesk run, measured (0 skips a part)
 # against a private Dovecot and aiosmtpd on 127.0.0.1 (started here):
 #   latency  APPEND of one message -> its ack accepted by the SMTP server,
 #            one message at a time, LATENCY_N times (default 200): median
@@ -57,77 +57,87 @@ def imap():
 def pct(xs, p):
     xs = sorted(xs); return xs[min(len(xs) - 1, int(len(xs) * p))]
 db = lambda: sqlite3.connect(os.path.join(T, "var", "postdesk.db"), timeout=10)
-
-# latency: the daemon idles; one APPEND at a time.
-run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run.log"), "w"))
-while b"connected" not in open(os.path.join(T, "run.log"), "rb").read():
-    if run.poll() is not None:
-        sys.exit("postdesk run ended: " + open(os.path.join(T, "run.log")).read())
-    time.sleep(0.05)
-m = imap(); acks, stored = [], []
-seen = set(os.listdir(sink))
-for i in range(lat_n):
-    mid = f"<lat-{i}@example.com>"
-    t0 = time.monotonic(); m.append("INBOX", None, None, msg("lat", i)); t1 = time.monotonic()
-    t_store = None
-    while True:
-        if t_store is None and db().execute("select 1 from messages where message_id=?", (mid[1:-1],)).fetchone():
-            t_store = time.monotonic()
-        new = [f for f in os.listdir(sink) if f not in seen]
-        hit = [f for f in new if mid.encode() in open(os.path.join(sink, f), "rb").read()]
-        if hit:
-            t_ack = time.monotonic(); seen.update(new); break
-        time.sleep(0.002)
-    stored.append(((t_store or t_ack) - t1) * 1000); acks.append((t_ack - t1) * 1000)
-m.logout()
-print(f"latency: APPEND -> ack accepted by the SMTP server over {lat_n}: median {statistics.median(acks):.0f} ms, "
-      f"p99 {pct(acks, 0.99):.0f} ms; APPEND -> ticket stored (the IDLE notice and ingest): "
-      f"median {statistics.median(stored):.0f} ms, p99 {pct(stored, 0.99):.0f} ms")
-
-# lmtp: one session; acks to the spool from here on (see the top).
-run.terminate(); run.wait()
-text = open(conf).read()
-open(conf, "w").write(re.sub(r"\[smtp\]\nurl = [^\n]*\ntls = none\n", "", text))
-run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run2.log"), "w"))
-while not os.path.exists(os.path.join(T, "var", "lmtp.sock")):
-    if run.poll() is not None:
-        sys.exit("postdesk run ended: " + open(os.path.join(T, "run2.log")).read())
-    time.sleep(0.05)
-c = smtplib.LMTP(os.path.join(T, "var", "lmtp.sock"))
-t0 = time.monotonic()
-for i in range(lmtp_n):
-    c.sendmail("sender@example.com", ["support@example.org"], msg("lmtp", i))
-dt = time.monotonic() - t0
-c.quit()
 # A range of messages_dedupe, polled every 50 ms: a scan of the table as
 # often would take the CPU it measures.
 count = lambda tag: db().execute("select count(*) from messages where message_id >= ? and message_id < ?",
                                  (tag + "-", tag + ".")).fetchone()[0]
-while count("lmtp") < lmtp_n:
-    time.sleep(0.05)
-dt_all = time.monotonic() - t0
-print(f"lmtp: {lmtp_n} messages over one session in {dt:.2f} s: {lmtp_n / dt:.0f} messages/s answered 250; "
-      f"all of them tickets after {dt_all:.2f} s ({lmtp_n / dt_all:.0f} messages/s)")
-run.terminate(); run.wait()
 
-# backlog: the daemon stopped, BACKLOG_N messages appended, then run --once.
-m = imap()
-for i in range(backlog_n):
-    m.append("INBOX", None, None, msg("backlog", i))
-m.logout()
-t0 = time.monotonic()
-r = subprocess.Popen([pd, "-c", conf, "run", "--once"], stderr=subprocess.DEVNULL)
-t_tickets = None
-while r.poll() is None:
-    if t_tickets is None and count("backlog") >= backlog_n:
-        t_tickets = time.monotonic() - t0
-    time.sleep(0.05)
-dt = time.monotonic() - t0
-n = count("backlog")
-t_tickets = t_tickets or dt
-print(f"backlog: {n} of {backlog_n} messages taken by run --once: all tickets after {t_tickets:.2f} s "
-      f"({n / t_tickets:.0f} messages/s: fetched, stored, moved to Processed, the ack queued); "
-      f"done after {dt:.2f} s ({n / dt:.0f} messages/s, the acks written to the spool too)")
+def latency():
+    """The daemon idles; one APPEND at a time."""
+    run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run.log"), "w"))
+    while b"connected" not in open(os.path.join(T, "run.log"), "rb").read():
+        if run.poll() is not None:
+            sys.exit("postdesk run ended: " + open(os.path.join(T, "run.log")).read())
+        time.sleep(0.05)
+    m = imap(); acks, stored = [], []
+    seen = set(os.listdir(sink))
+    for i in range(lat_n):
+        mid = f"<lat-{i}@example.com>"
+        t0 = time.monotonic(); m.append("INBOX", None, None, msg("lat", i)); t1 = time.monotonic()
+        t_store = None
+        while True:
+            if t_store is None and db().execute("select 1 from messages where message_id=?", (mid[1:-1],)).fetchone():
+                t_store = time.monotonic()
+            new = [f for f in os.listdir(sink) if f not in seen]
+            hit = [f for f in new if mid.encode() in open(os.path.join(sink, f), "rb").read()]
+            if hit:
+                t_ack = time.monotonic(); seen.update(new); break
+            time.sleep(0.002)
+        stored.append(((t_store or t_ack) - t1) * 1000); acks.append((t_ack - t1) * 1000)
+    m.logout()
+    print(f"latency: APPEND -> ack accepted by the SMTP server over {lat_n}: median {statistics.median(acks):.0f} ms, "
+          f"p99 {pct(acks, 0.99):.0f} ms; APPEND -> ticket stored (the IDLE notice and ingest): "
+          f"median {statistics.median(stored):.0f} ms, p99 {pct(stored, 0.99):.0f} ms")
+    run.terminate(); run.wait()
+def lmtp():
+    """One LMTP session."""
+    run = subprocess.Popen([pd, "-c", conf, "run"], stderr=open(os.path.join(T, "run2.log"), "w"))
+    while not os.path.exists(os.path.join(T, "var", "lmtp.sock")):
+        if run.poll() is not None:
+            sys.exit("postdesk run ended: " + open(os.path.join(T, "run2.log")).read())
+        time.sleep(0.05)
+    c = smtplib.LMTP(os.path.join(T, "var", "lmtp.sock"))
+    t0 = time.monotonic()
+    for i in range(lmtp_n):
+        c.sendmail("sender@example.com", ["support@example.org"], msg("lmtp", i))
+    dt = time.monotonic() - t0
+    c.quit()
+    while count("lmtp") < lmtp_n:
+        time.sleep(0.05)
+    dt_all = time.monotonic() - t0
+    print(f"lmtp: {lmtp_n} messages over one session in {dt:.2f} s: {lmtp_n / dt:.0f} messages/s answered 250; "
+          f"all of them tickets after {dt_all:.2f} s ({lmtp_n / dt_all:.0f} messages/s)")
+    run.terminate(); run.wait()
+
+def backlog():
+    """The daemon stopped, BACKLOG_N messages appended, then run --once."""
+    m = imap()
+    for i in range(backlog_n):
+        m.append("INBOX", None, None, msg("backlog", i))
+    m.logout()
+    t0 = time.monotonic()
+    r = subprocess.Popen([pd, "-c", conf, "run", "--once"], stderr=subprocess.DEVNULL)
+    t_tickets = None
+    while r.poll() is None:
+        if t_tickets is None and count("backlog") >= backlog_n:
+            t_tickets = time.monotonic() - t0
+        time.sleep(0.05)
+    dt = time.monotonic() - t0
+    n = count("backlog")
+    t_tickets = t_tickets or dt
+    print(f"backlog: {n} of {backlog_n} messages taken by run --once: all tickets after {t_tickets:.2f} s "
+          f"({n / t_tickets:.0f} messages/s: fetched, stored, moved to Processed, the ack queued); "
+          f"done after {dt:.2f} s ({n / dt:.0f} messages/s, the acks written to the spool too)")
+
+if lat_n:
+    latency()
+# From here on the acks go to the spool (see the top).
+text = open(conf).read()
+open(conf, "w").write(re.sub(r"\[smtp\]\nurl = [^\n]*\ntls = none\n", "", text))
+if lmtp_n:
+    lmtp()
+if backlog_n:
+    backlog()
 PY
 stop_smtp_sink
 stop_dovecot

@@ -269,6 +269,10 @@ static const char *const STORE_MIGRATIONS[] = {
 	 * a missing comma.) */
 	("CREATE INDEX tickets_org ON tickets(org, created);"
 	 "DROP TRIGGER messages_fts_insert;"),
+
+	/* 9: every automatic reply drops the rows older than a day; without
+	 * an index on the time that was a scan of the day's replies each. */
+	"CREATE INDEX auto_replies_at ON auto_replies(at);",
 };
 
 #endif
