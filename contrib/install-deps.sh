@@ -12,6 +12,6 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends \
 	build-essential pkg-config autoconf automake libtool ca-certificates openssl \
 	libglib2.0-dev libgmime-3.0-dev libsqlite3-dev libcurl4-gnutls-dev libpcre2-dev \
-	libetpan-dev libuchardet-dev libxml2-dev libical-dev \
+	libetpan-dev libuchardet-dev libxml2-dev libical-dev nettle-dev \
 	sqlite3 tzdata locales python3 python3-aiosmtpd dovecot-imapd postfix swaks \
 	clang libclang-rt-14-dev valgrind hyperfine time >/dev/null

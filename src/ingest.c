@@ -162,7 +162,7 @@ is_trace_field(const char *line, gsize len)
 char *
 ingest_content_hash(const char *data, gsize len)
 {
-	g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+	util_sha256_t *sum = util_sha256_new();
 	const char *p = data, *end = data + len;
 	gboolean skipping = TRUE, in_trace = FALSE;
 
@@ -183,11 +183,11 @@ ingest_content_hash(const char *data, gsize len)
 			}
 			skipping = FALSE;
 		}
-		g_checksum_update(sum, (const guchar *)p, (gssize)n);
-		g_checksum_update(sum, (const guchar *)"\n", 1);
+		util_sha256_update(sum, p, n);
+		util_sha256_update(sum, "\n", 1);
 		p = next;
 	}
-	return g_strdup(g_checksum_get_string(sum));
+	return util_sha256_finish(sum);
 }
 
 /* RFC 3834 and common practice: mail that a machine sent. WHY says which

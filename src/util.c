@@ -10,6 +10,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <nettle/sha2.h>
 #include "error.h"
 #include "util.h"
 #include "banned.h"
@@ -353,10 +354,48 @@ util_path_relative_to(const char *base_file, const char *path)
 	return g_build_filename(dir, path, NULL);
 }
 
+struct util_sha256 {
+	struct sha256_ctx ctx;
+};
+
+util_sha256_t *
+util_sha256_new(void)
+{
+	util_sha256_t *h = g_new(util_sha256_t, 1);
+
+	sha256_init(&h->ctx);
+	return h;
+}
+
+void
+util_sha256_update(util_sha256_t *h, const void *data, gsize len)
+{
+	sha256_update(&h->ctx, len, data);
+}
+
+char *
+util_sha256_finish(util_sha256_t *h)
+{
+	guint8 digest[SHA256_DIGEST_SIZE];
+	char *hex = g_malloc(2 * SHA256_DIGEST_SIZE + 1);
+
+	sha256_digest(&h->ctx, sizeof digest, digest);
+	g_free(h);
+	for (gsize i = 0; i < sizeof digest; i++) {
+		hex[2 * i] = "0123456789abcdef"[digest[i] >> 4];
+		hex[2 * i + 1] = "0123456789abcdef"[digest[i] & 15];
+	}
+	hex[2 * SHA256_DIGEST_SIZE] = '\0';
+	return hex;
+}
+
 char *
 util_sha256_hex(const void *data, gsize len)
 {
-	return g_compute_checksum_for_data(G_CHECKSUM_SHA256, data, len);
+	util_sha256_t *h = util_sha256_new();
+
+	util_sha256_update(h, data, len);
+	return util_sha256_finish(h);
 }
 
 void

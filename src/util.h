@@ -51,6 +51,12 @@ char *util_path_relative_to(const char *base_file, const char *path);
 
 /* Lower-case hex SHA-256 of DATA. New string. */
 char *util_sha256_hex(const void *data, gsize len);
+/* The same over pieces: new, update as often as needed, then finish
+ * (which frees the state and returns the lowercase hex digest). */
+typedef struct util_sha256 util_sha256_t;
+util_sha256_t *util_sha256_new(void);
+void util_sha256_update(util_sha256_t *h, const void *data, gsize len);
+char *util_sha256_finish(util_sha256_t *h);
 
 /* Crash tests: when built with PD_CRASH_POINTS and POSTDESK_CRASH_AT=N is
  * set, the N-th call (counted over the process) kills the process with
