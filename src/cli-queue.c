@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "error.h"
 #include "json.h"
+#include "notice.h"
 #include "outbound.h"
 #include "util.h"
 #include "webhook-send.h"
@@ -185,6 +186,22 @@ cli_queue_retry(cli_t *cli, const char *arg, gboolean webhooks, GError **error)
 	return TRUE;
 }
 
+/* Acks a run kept and had not written when it stopped (notice_defer)
+ * go into the queue first. */
+static gboolean
+write_kept_acks(cli_t *cli, GError **error)
+{
+	g_autoptr(GBytes) secret = NULL;
+	g_autoptr(notice_t) n = NULL;
+	gint64 kept = store_notice_count(cli->st, error);
+
+	if (kept <= 0)
+		return kept == 0;
+	return (secret = util_read_secret(cli->cfg->secret_file, error)) != NULL &&
+	       (n = notice_new(cli->cfg, cli->st, secret, error)) != NULL &&
+	       notice_write_all(n, error);
+}
+
 gboolean
 cli_queue(cli_t *cli, int argc, char **argv, GError **error)
 {
@@ -216,7 +233,7 @@ cli_queue(cli_t *cli, int argc, char **argv, GError **error)
 		webhook_stats_t hooks;
 		g_autoptr(webhook_sender_t) s = webhook_sender_new(cli->cfg);
 
-		if (!outbound_flush(cli->st, cli->cfg, 0, &stats, error))
+		if (!write_kept_acks(cli, error) || !outbound_flush(cli->st, cli->cfg, 0, &stats, error))
 			return FALSE;
 		printf("sent %u, deferred %u, failed %u\n", stats.sent, stats.retried,
 		       stats.failed);

@@ -76,6 +76,9 @@ on_signal(int sig)
 	errno = saved;
 }
 
+static void sender_kick_current(void);
+
+/* Something was committed: the main loop and the sender have work. */
 static void
 wake_main(void)
 {
@@ -83,6 +86,7 @@ wake_main(void)
 
 	if (write(wake_pipe[1], &c, 1) < 0 && errno != EAGAIN)
 		log_warn_errno("waking the main loop");
+	sender_kick_current();
 }
 
 /* One account's worker: everything it owns. */
@@ -352,6 +356,7 @@ worker_main(gpointer data)
 		log_error("%s: %s", w->source, error->message);
 		return GINT_TO_POINTER(FALSE);
 	}
+	ingest_defer_acks(ing);
 	while (!stopping(w)) {
 		gboolean connected = FALSE;
 
@@ -529,17 +534,38 @@ bg_lower_priority(const char *name)
 		log_debug("run", "%s: setpriority: %s", name, g_strerror(errno));
 }
 
-/* The sender: a thread that sends the outbound queue and the webhook
- * deliveries (flush) with a database connection of its own, at the same
- * lower priority as the intake, so that answering the MTA comes first.
- * Kicked whenever mail was committed, at most every RUN_FLUSH_GAP_MS so
- * that mail goes out in chunks; every RUN_FLUSH_EVERY_MS anyway. */
+/* The sender: a thread that writes the acks the takers kept
+ * (notice_defer), then sends the outbound queue and the webhook
+ * deliveries (flush), with a database connection of its own, at the same
+ * lower priority as the intake, so that answering the MTA and taking
+ * mail come first. Kicked whenever mail was committed, at most every
+ * RUN_FLUSH_GAP_MS so that mail goes out in chunks; every
+ * RUN_FLUSH_EVERY_MS anyway. */
 typedef struct {
 	bg_t bg;
 	const config_t *cfg;
 	store_t *st;
+	GBytes *secret;
+	notice_t *notice;
 	webhook_sender_t *hooks;
+	gboolean ok;          /* the last round's */
 } sender_t;
+
+/* The one sender (the takers and the intake kick it): set and cleared by
+ * the main thread while none of them runs. */
+static sender_t *sender_current;
+
+/* Write the kept notices, then flush; FALSE when a part failed (logged). */
+static gboolean
+sender_round(sender_t *sd)
+{
+	g_autoptr(GError) error = NULL;
+	gboolean ok = notice_write_all(sd->notice, &error);
+
+	if (!ok)
+		log_warn("acks to write: %s", error->message);
+	return flush(sd->st, sd->cfg, sd->hooks) && ok;
+}
 
 static gpointer
 sender_main(gpointer data)
@@ -548,11 +574,11 @@ sender_main(gpointer data)
 
 	bg_lower_priority("sender");
 	do {
-		flush(sd->st, sd->cfg, sd->hooks);
+		sender_round(sd);
 		g_usleep(RUN_FLUSH_GAP_MS * 1000);
 	} while (!bg_wait(&sd->bg, RUN_FLUSH_EVERY_MS * 1000, FALSE));
 	/* What the last moments caused goes out before the thread ends. */
-	flush(sd->st, sd->cfg, sd->hooks);
+	sd->ok = sender_round(sd);
 	return NULL;
 }
 
@@ -563,16 +589,31 @@ sender_kick(sender_t *sd)
 		bg_kick(&sd->bg);
 }
 
-/* Stop (after a last flush) and free SD. NULL is ignored. */
 static void
+sender_kick_current(void)
+{
+	sender_kick(sender_current);
+}
+
+/* Stop (after a last round) and free SD; FALSE when that round failed.
+ * NULL is ignored. Whatever kicks it (the crew, the intake) has stopped. */
+static gboolean
 sender_stop(sender_t *sd)
 {
+	gboolean ok;
+
 	if (sd == NULL)
-		return;
+		return TRUE;
+	if (sender_current == sd)
+		sender_current = NULL;
 	bg_join(&sd->bg);
+	ok = sd->ok;
 	webhook_sender_free(sd->hooks);
+	notice_free(sd->notice);
+	g_clear_pointer(&sd->secret, g_bytes_unref);
 	store_close(sd->st);
 	g_free(sd);
+	return ok;
 }
 
 /* The sender of CFG (borrowed: it must outlive the sender), running. */
@@ -585,11 +626,14 @@ sender_start(const config_t *cfg, GError **error)
 	sd->cfg = cfg;
 	sd->hooks = webhook_sender_new(cfg);
 	if ((sd->st = store_open(cfg->database, FALSE, error)) == NULL ||
-	    !store_long_lived(sd->st, error)) {
+	    !store_long_lived(sd->st, error) ||
+	    (sd->secret = util_read_secret(cfg->secret_file, error)) == NULL ||
+	    (sd->notice = notice_new(cfg, sd->st, sd->secret, error)) == NULL) {
 		sender_stop(sd);
 		return NULL;
 	}
 	sd->bg.thread = g_thread_new("sender", sender_main, sd);
+	sender_current = sd;
 	return sd;
 }
 
@@ -761,6 +805,7 @@ intake_start(const config_t *cfg, gboolean thread, GError **error)
 		intake_stop(in);
 		return NULL;
 	}
+	ingest_defer_acks(in->ing);
 	if (thread) {
 		intake_current = in;
 		in->bg.thread = g_thread_new("intake", intake_main, in);
@@ -820,28 +865,31 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 		 once ? " (once)" : "");
 	if (!store_long_lived(cli->st, error))
 		return FALSE;
+	if ((sender = sender_start(cli->cfg, error)) == NULL)
+		return FALSE;
 	/* The queue an earlier run left is taken first. */
 	intake = intake_start(cli->cfg, !once, error);
-	if (intake == NULL && error != NULL && *error != NULL)
+	if (intake == NULL && error != NULL && *error != NULL) {
+		sender_stop(sender);
 		return FALSE;
+	}
 	crew_start(&crew, cli->cfg, once);
 	if (once) {
-		g_autoptr(webhook_sender_t) hooks = webhook_sender_new(cli->cfg);
-
+		/* The sender writes the acks and sends while the accounts are
+		 * taken; its last round comes after everything. */
 		ok = crew_join(&crew, FALSE);
 		if (intake != NULL)
 			intake_take(intake, -1);
 		intake_stop(intake);
 		ok = timers(cli->st, cli->cfg, TRUE) && ok;
-		ok = flush(cli->st, cli->cfg, hooks) && ok;
+		ok = sender_stop(sender) && ok;
 		if (!ok)
 			g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
 				    "run --once: some jobs failed (see above)");
 		return ok;
 	}
-	if ((sender = sender_start(cli->cfg, error)) == NULL ||
-	    (cli->cfg->lmtp_listen != NULL &&
-	     (lmtp = lmtp_start(cli->cfg, intake_kick, error)) == NULL)) {
+	if (cli->cfg->lmtp_listen != NULL &&
+	    (lmtp = lmtp_start(cli->cfg, intake_kick, error)) == NULL) {
 		crew_join(&crew, TRUE);
 		intake_stop(intake);
 		sender_stop(sender);
@@ -875,9 +923,10 @@ cli_run(cli_t *cli, int argc, char **argv, GError **error)
 				crew_join(&crew, TRUE);
 				lmtp_stop(lmtp);
 				lmtp = NULL;
-				/* They borrow the old configuration. */
-				sender_stop(sender);
+				/* They borrow the old configuration. The intake
+				 * kicks the sender: it stops first. */
 				intake_stop(intake);
+				sender_stop(sender);
 				config_free(cli->cfg);
 				cli->cfg = fresh;
 				if ((sender = sender_start(cli->cfg, &cerr)) == NULL) {

@@ -34,7 +34,7 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	const char *states[] = { "queued", "sending", "failed", "sent" };
 	gint64 counts[G_N_ELEMENTS(states)];
 	gint64 hooks[G_N_ELEMENTS(states)];
-	gint64 incoming, incoming_failing;
+	gint64 incoming, incoming_failing, notices;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &as_json, "one JSON object", NULL },
 		G_OPTION_ENTRY_NULL
@@ -49,7 +49,8 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	held = sources ? store_quarantine_list(cli->st, "held", error) : NULL;
 	if (held == NULL)
 		return FALSE;
-	if (!incoming_depth(cli->cfg, &incoming, &incoming_failing, error))
+	if (!incoming_depth(cli->cfg, &incoming, &incoming_failing, error) ||
+	    (notices = store_notice_count(cli->st, error)) < 0)
 		return FALSE;
 	for (gsize i = 0; i < G_N_ELEMENTS(states); i++)
 		if ((counts[i] = store_outbound_count(cli->st, states[i], error)) < 0 ||
@@ -106,6 +107,8 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 		json_key(j, "failing");
 		json_int(j, incoming_failing);
 		json_end_object(j);
+		json_key(j, "acks_to_write");
+		json_int(j, notices);
 		json_key(j, "quarantine_held");
 		json_int(j, held->len);
 		json_key(j, "groups");
@@ -158,6 +161,7 @@ cli_status(cli_t *cli, int argc, char **argv, GError **error)
 	}
 	printf("incoming: %" G_GINT64_FORMAT " waiting, %" G_GINT64_FORMAT " failing\n", incoming,
 	       incoming_failing);
+	printf("acks: %" G_GINT64_FORMAT " to write\n", notices);
 	printf("quarantine: %u held\n", held->len);
 	for (guint i = 0; i < cli->cfg->groups->len; i++) {
 		const config_group_t *g = cli->cfg->groups->pdata[i];

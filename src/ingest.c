@@ -1634,6 +1634,12 @@ ingest_store(ingest_t *ing)
 	return ing->st;
 }
 
+void
+ingest_defer_acks(ingest_t *ing)
+{
+	notice_defer(ing->notice, TRUE);
+}
+
 gboolean
 ingest_one(ingest_t *ing, const char *data, gsize len, const ingest_opts_t *opts,
 	   ingest_result_t *res, GError **error)

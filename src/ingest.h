@@ -66,6 +66,9 @@ ingest_t *ingest_new(const config_t *cfg, store_t *st, GError **error);
 void ingest_free(ingest_t *ing);
 /* The store it writes to. */
 store_t *ingest_store(ingest_t *ing);
+/* Keep the acks for later writing instead of rendering them in the
+ * message's transaction (notice_defer): run's takers. */
+void ingest_defer_acks(ingest_t *ing);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ingest_t, ingest_free)
 
 /* Take one message of LEN bytes inside the caller's transaction. On

@@ -15,11 +15,15 @@
 #include "util.h"
 #include "banned.h"
 
+#define NOTICE_WRITE_BATCH 200   /* kept notices written per transaction */
+
 struct notice {
 	const config_t *cfg;
 	store_t *st;
 	GBytes *secret;
 	template_set_t *templates;
+	gboolean defer;         /* automatic answers wait in notices */
+	GHashTable *warned;     /* gint64* ids of kept notices that failed */
 };
 
 char *
@@ -58,6 +62,7 @@ notice_new(const config_t *cfg, store_t *st, GBytes *secret, GError **error)
 	n->cfg = cfg;
 	n->st = st;
 	n->secret = g_bytes_ref(secret);
+	n->warned = g_hash_table_new_full(g_int64_hash, g_int64_equal, g_free, NULL);
 	n->templates = template_set_load(over, inst, error);
 	if (n->templates == NULL)
 		return NULL;
@@ -72,6 +77,7 @@ notice_free(notice_t *n)
 	if (n->secret != NULL)
 		g_bytes_unref(n->secret);
 	template_set_free(n->templates);
+	g_hash_table_unref(n->warned);
 	g_free(n);
 }
 
@@ -168,41 +174,20 @@ notice_reply_address(notice_t *n, gint64 ticket, const char *address)
 	return reply_address(n, ticket, address);
 }
 
-gboolean
-notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error)
+/* Render M with TEXT (and HTML) and queue it; *MID the queued mail's
+ * Message-ID. */
+static gboolean
+notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
+	     const template_t *html, char **mid, GError **error)
 {
 	const config_t *cfg = n->cfg;
 	const store_ticket_t *t = m->ticket;
-	const template_t *html = NULL;
-	const template_t *text = template_set_get(n->templates, m->template_name,
-						  t && t->language ? t->language : cfg->language,
-						  &html);
 	g_autoptr(template_vars_t) own = m->vars ? NULL : template_vars_new();
 	template_vars_t *v = m->vars ? m->vars : own;
 	g_autofree char *reply = NULL;
-	g_autofree char *mid = NULL;
 	GMimeMessage *msg;
 	const char *rcpts[] = { m->to_address, NULL };
-	gint64 now = util_now();
 
-	*queued = FALSE;
-	if (text == NULL) {
-		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "no template \"%s\"",
-			    m->template_name);
-		return FALSE;
-	}
-	if (m->automatic) {
-		gint64 sent = store_auto_reply_count(n->st, m->to_address, now - 3600, error);
-
-		if (sent < 0)
-			return FALSE;
-		if (sent >= cfg->auto_replies_per_hour) {
-			log_info("no %s to %s: %" G_GINT64_FORMAT " automatic mails in the last "
-				 "hour (auto_replies_per_hour)",
-				 m->template_name, m->to_address, sent);
-			return TRUE;
-		}
-	}
 	template_vars_set(v, "gateway.support_address", cfg->support_address);
 	template_vars_set(v, "gateway.tag", cfg->tag);
 	template_vars_set(v, "gateway.name", cfg->name);
@@ -252,14 +237,213 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	}
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 				 m->automatic ? "auto-replied" : "auto-generated", NULL);
-	mid = outbound_enqueue(n->st, cfg, t ? t->id : 0, m->kind ? m->kind : "system",
-			       m->template_name, cfg->support_address, rcpts, msg, error);
+	*mid = outbound_enqueue(n->st, cfg, t ? t->id : 0, m->kind ? m->kind : "system",
+				m->template_name, cfg->support_address, rcpts, msg, error);
 	g_object_unref(msg);
-	if (mid == NULL)
+	return *mid != NULL;
+}
+
+/* The templates of M, or NULL (*ERROR set). */
+static const template_t *
+notice_templates(notice_t *n, const notice_mail_t *m, const template_t **html, GError **error)
+{
+	const store_ticket_t *t = m->ticket;
+	const template_t *text = template_set_get(n->templates, m->template_name,
+						  t && t->language ? t->language : n->cfg->language,
+						  html);
+
+	if (text == NULL)
+		g_set_error(error, PD_ERROR, PD_ERROR_CONFIG, "no template \"%s\"",
+			    m->template_name);
+	return text;
+}
+
+void
+notice_defer(notice_t *n, gboolean defer)
+{
+	n->defer = defer;
+}
+
+/* Keep M for notice_write_due: only what the notices table can hold (a
+ * ticket's mail with the usual variables and no attachments). */
+static gboolean
+notice_keep(notice_t *n, const notice_mail_t *m, gint64 now, GError **error)
+{
+	g_autoptr(GString) refs = g_string_new(NULL);
+	store_notice_t row = { 0 };
+
+	for (guint i = 0; m->references != NULL && i < m->references->len; i++)
+		g_string_append_printf(refs, "%s%s", refs->len ? " " : "",
+				       (char *)m->references->pdata[i]);
+	row.template_name = (char *)m->template_name;
+	row.ticket_id = m->ticket->id;
+	row.to_address = (char *)m->to_address;
+	row.to_name = (char *)m->to_name;
+	row.kind = (char *)(m->kind ? m->kind : "system");
+	row.in_reply_to = (char *)m->in_reply_to;
+	row.refs = refs->len > 0 ? refs->str : NULL;
+	row.automatic = m->automatic;
+	row.at = now;
+	return store_notice_add(n->st, &row, error);
+}
+
+gboolean
+notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error)
+{
+	const config_t *cfg = n->cfg;
+	const template_t *html = NULL;
+	const template_t *text = notice_templates(n, m, &html, error);
+	g_autofree char *mid = NULL;
+	gint64 now = util_now();
+
+	*queued = FALSE;
+	if (text == NULL)
 		return FALSE;
+	if (m->automatic) {
+		gint64 sent = store_auto_reply_count(n->st, m->to_address, now - 3600, error);
+
+		if (sent < 0)
+			return FALSE;
+		if (sent >= cfg->auto_replies_per_hour) {
+			log_info("no %s to %s: %" G_GINT64_FORMAT " automatic mails in the last "
+				 "hour (auto_replies_per_hour)",
+				 m->template_name, m->to_address, sent);
+			return TRUE;
+		}
+	}
+	if (n->defer && m->automatic && m->ticket != NULL && m->vars == NULL &&
+	    m->attachments == NULL) {
+		if (!notice_keep(n, m, now, error))
+			return FALSE;
+	} else if (!notice_write(n, m, text, html, &mid, error)) {
+		return FALSE;
+	}
 	if (m->automatic && !store_auto_reply_add(n->st, m->to_address, now, error))
 		return FALSE;
 	*queued = TRUE;
-	log_debug("notice", "%s to %s queued as <%s>", m->template_name, m->to_address, mid);
+	log_debug("notice", "%s to %s %s <%s>", m->template_name, m->to_address,
+		  mid ? "queued as" : "to be written", mid ? mid : "");
+	return TRUE;
+}
+
+/* Write the kept notice D in the caller's transaction. A ticket gone
+ * takes the notice with it (a warning). */
+static gboolean
+notice_write_kept(notice_t *n, const store_notice_t *d, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+	g_autoptr(store_ticket_t) t = store_ticket_get(n->st, d->ticket_id, &local);
+	g_auto(GStrv) refs = d->refs ? g_strsplit(d->refs, " ", -1) : NULL;
+	g_autoptr(GPtrArray) ref_array = g_ptr_array_new();
+	g_autofree char *mid = NULL;
+	notice_mail_t m = { 0 };
+	const template_t *html = NULL, *text;
+
+	if (t == NULL && !g_error_matches(local, PD_ERROR, PD_ERROR_NOT_FOUND)) {
+		g_propagate_error(error, g_steal_pointer(&local));
+		return FALSE;
+	}
+	if (t == NULL) {
+		log_warn("%s to %s not written: ticket %" G_GINT64_FORMAT " is gone",
+			 d->template_name, d->to_address, d->ticket_id);
+		return TRUE;
+	}
+	for (guint i = 0; refs != NULL && refs[i] != NULL; i++)
+		g_ptr_array_add(ref_array, refs[i]);
+	m.template_name = d->template_name;
+	m.ticket = t;
+	m.to_address = d->to_address;
+	m.to_name = d->to_name;
+	m.kind = d->kind;
+	m.in_reply_to = d->in_reply_to;
+	m.references = ref_array->len > 0 ? ref_array : NULL;
+	m.automatic = d->automatic;
+	text = notice_templates(n, &m, &html, error);
+	if (text == NULL || !notice_write(n, &m, text, html, &mid, error))
+		return FALSE;
+	log_debug("notice", "%s to %s queued as <%s>", d->template_name, d->to_address, mid);
+	return TRUE;
+}
+
+/* Write the kept notice D with a savepoint of its own. FALSE only for a
+ * failure of the store; a notice that cannot be rendered (a template
+ * gone or wrong since it was kept, output over max_template_output)
+ * stays kept, counted in status, and is
+ * warned about once per process: it holds back no other. */
+static gboolean
+notice_write_one(notice_t *n, const store_notice_t *d, gboolean *written, GError **error)
+{
+	g_autoptr(GError) local = NULL;
+
+	*written = FALSE;
+	if (!store_savepoint(n->st, error))
+		return FALSE;
+	if (notice_write_kept(n, d, &local) && store_notice_remove(n->st, d->id, &local)) {
+		*written = TRUE;
+		return store_savepoint_release(n->st, error);
+	}
+	store_savepoint_rollback(n->st);
+	if (!g_error_matches(local, PD_ERROR, PD_ERROR_CONFIG) &&
+	    !g_error_matches(local, PD_ERROR, PD_ERROR_INPUT)) {
+		g_propagate_prefixed_error(error, g_steal_pointer(&local), "notice %" G_GINT64_FORMAT
+					   " (%s to %s): ", d->id, d->template_name, d->to_address);
+		return FALSE;
+	}
+	if (g_hash_table_add(n->warned, g_memdup2(&d->id, sizeof d->id)))
+		log_warn("notice %" G_GINT64_FORMAT " (%s to %s) stays unwritten: %s", d->id,
+			 d->template_name, d->to_address, local->message);
+	return TRUE;
+}
+
+gboolean
+notice_write_due(notice_t *n, gint64 *after, guint limit, guint *seen, GError **error)
+{
+	g_autoptr(GPtrArray) due = NULL;
+	gint64 kept = store_notice_count(n->st, error);
+	guint written = 0;
+
+	*seen = 0;
+	/* Nearly always none: no transaction for that. The rows are read
+	 * again inside it, so that two writers never write one twice. */
+	if (kept <= 0)
+		return kept == 0;
+	if (!store_begin(n->st, error))
+		return FALSE;
+	due = store_notice_due(n->st, *after, limit, error);
+	for (guint i = 0; due != NULL && i < due->len; i++) {
+		const store_notice_t *d = due->pdata[i];
+		gboolean one;
+
+		if (!notice_write_one(n, d, &one, error)) {
+			g_clear_pointer(&due, g_ptr_array_unref);
+			break;
+		}
+		written += one;
+		*after = d->id;
+	}
+	if (due == NULL) {
+		store_rollback(n->st);
+		return FALSE;
+	}
+	/* None written (each stays kept): nothing to commit. */
+	if (written == 0) {
+		store_rollback(n->st);
+	} else if (!store_commit(n->st, error)) {
+		store_rollback(n->st);
+		return FALSE;
+	}
+	*seen = due->len;
+	return TRUE;
+}
+
+gboolean
+notice_write_all(notice_t *n, GError **error)
+{
+	gint64 after = 0;
+	guint seen = NOTICE_WRITE_BATCH;
+
+	while (seen == NOTICE_WRITE_BATCH)
+		if (!notice_write_due(n, &after, NOTICE_WRITE_BATCH, &seen, error))
+			return FALSE;
 	return TRUE;
 }

@@ -48,4 +48,23 @@ char *notice_reply_address(notice_t *n, gint64 ticket, const char *address);
 /* Render and queue M. *QUEUED is FALSE (and TRUE returned) when the hourly
  * cap for the address held an automatic mail back. */
 gboolean notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **error);
+
+/* With DEFER, notice_send keeps an automatic answer about a ticket (with
+ * no variables or attachments of the caller's: an ack) in the notices
+ * table instead of rendering it: the cap is counted and the row written
+ * in the caller's transaction, so it is as durable as the ticket, and
+ * notice_write_due renders it later. run's takers use it: rendering is
+ * half of taking a message, and run's sender does it on the other core. */
+void notice_defer(notice_t *n, gboolean defer);
+
+/* Render and queue up to LIMIT kept notices after id *AFTER, oldest
+ * first, in one transaction; *AFTER becomes the last one looked at, *SEEN
+ * how many were (fewer than LIMIT: none is left). One that cannot be
+ * rendered (a template gone or wrong since, output over the cap) stays
+ * kept, warned about once; FALSE only when the store fails, and then none
+ * is written. */
+gboolean notice_write_due(notice_t *n, gint64 *after, guint limit, guint *seen,
+			  GError **error);
+/* All of them, a transaction per 200. */
+gboolean notice_write_all(notice_t *n, GError **error);
 #endif

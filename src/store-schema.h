@@ -273,6 +273,22 @@ static const char *const STORE_MIGRATIONS[] = {
 	/* 9: every automatic reply drops the rows older than a day; without
 	 * an index on the time that was a scan of the day's replies each. */
 	"CREATE INDEX auto_replies_at ON auto_replies(at);",
+
+	/* 10: automatic answers decided in a message's transaction and
+	 * written later by run's sender (notice_defer): what to render, for
+	 * whom, threaded on which mail. refs: Message-IDs without <>, one
+	 * space between them. */
+	"CREATE TABLE notices ("
+	"  id INTEGER PRIMARY KEY,"
+	"  template TEXT NOT NULL,"
+	"  ticket_id INTEGER NOT NULL REFERENCES tickets(id),"
+	"  to_address TEXT NOT NULL,"
+	"  to_name TEXT,"
+	"  kind TEXT NOT NULL,"
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"
+	"  automatic INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL);",
 };
 
 #endif

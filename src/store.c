@@ -1379,6 +1379,77 @@ store_auto_reply_add(store_t *st, const char *address, gint64 at, GError **error
 			  "si", address, at);
 }
 
+/* Notices to write */
+
+void
+store_notice_free(store_notice_t *n)
+{
+	if (n == NULL)
+		return;
+	g_free(n->template_name);
+	g_free(n->to_address);
+	g_free(n->to_name);
+	g_free(n->kind);
+	g_free(n->in_reply_to);
+	g_free(n->refs);
+	g_free(n);
+}
+
+gboolean
+store_notice_add(store_t *st, const store_notice_t *n, GError **error)
+{
+	return store_exec(st,
+			  "INSERT INTO notices (template, ticket_id, to_address, to_name, kind, "
+			  "in_reply_to, refs, automatic, at) VALUES (?,?,?,?,?,?,?,?,?)",
+			  error, "sisssssii", n->template_name, n->ticket_id, n->to_address,
+			  n->to_name, n->kind, n->in_reply_to, n->refs, (gint64)n->automatic,
+			  n->at);
+}
+
+static store_notice_t *
+notice_from_row(sqlite3_stmt *s)
+{
+	store_notice_t *n = g_new0(store_notice_t, 1);
+
+	n->id = sqlite3_column_int64(s, 0);
+	n->template_name = col_text(s, 1);
+	n->ticket_id = sqlite3_column_int64(s, 2);
+	n->to_address = col_text(s, 3);
+	n->to_name = col_text(s, 4);
+	n->kind = col_text(s, 5);
+	n->in_reply_to = col_text(s, 6);
+	n->refs = col_text(s, 7);
+	n->automatic = sqlite3_column_int64(s, 8) != 0;
+	n->at = sqlite3_column_int64(s, 9);
+	return n;
+}
+
+GPtrArray *
+store_notice_due(store_t *st, gint64 after, guint limit, GError **error)
+{
+	sqlite3_stmt *s = store_query(st,
+				      "SELECT id, template, ticket_id, to_address, to_name, kind, "
+				      "in_reply_to, refs, automatic, at FROM notices WHERE id > ? "
+				      "ORDER BY id LIMIT ?",
+				      error, "ii", after, (gint64)limit);
+
+	return store_collect(st, s, (gpointer (*)(sqlite3_stmt *))notice_from_row,
+			     (GDestroyNotify)store_notice_free, error);
+}
+
+gboolean
+store_notice_remove(store_t *st, gint64 id, GError **error)
+{
+	return store_exec(st, "DELETE FROM notices WHERE id = ?", error, "i", id);
+}
+
+gint64
+store_notice_count(store_t *st, GError **error)
+{
+	return store_scalar(st, store_query(st, "SELECT count(*) FROM notices", error, ""), 0,
+			    error);
+}
+
 /* Queues: the outbound mail and the webhook deliveries. Both tables
  * keep state (queued, sending, sent, failed), attempts, next_attempt and
  * in_doubt alike, so every statement but those on the rows' own columns is

@@ -306,6 +306,28 @@ gboolean store_incoming_retry(store_t *st, gint64 id, gint64 next, const char *w
 /* How many wait (and, in *FAILING, how many failed before); -1 on error. */
 gint64 store_incoming_count(store_t *st, gint64 *failing, GError **error);
 
+/* Notices decided and not yet written (rendered into the outbound
+ * queue): see notice_defer() in notice.h. */
+typedef struct {
+	gint64 id, ticket_id, at;
+	char *template_name;
+	char *to_address, *to_name;
+	char *kind;            /* system, member */
+	char *in_reply_to;     /* without <>, or NULL */
+	char *refs;            /* ids without <>, space-separated, or NULL */
+	gboolean automatic;
+} store_notice_t;
+void store_notice_free(store_notice_t *n);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(store_notice_t, store_notice_free)
+/* Keep N (its id is ignored); FALSE on error. */
+gboolean store_notice_add(store_t *st, const store_notice_t *n, GError **error);
+/* Up to LIMIT with ids after AFTER, oldest first; array of
+ * store_notice_t*. */
+GPtrArray *store_notice_due(store_t *st, gint64 after, guint limit, GError **error);
+gboolean store_notice_remove(store_t *st, gint64 id, GError **error);
+/* How many wait; -1 on error. */
+gint64 store_notice_count(store_t *st, GError **error);
+
 /* The round-robin queue of a group: members in order, head first. */
 typedef struct {
 	char *address;

@@ -290,14 +290,32 @@ test_expect_success 'LMTP: killed after the commit, before the 250: the resend i
 	test $rc = 137 && test_grep "crash point .*lmtp-committed" crash.log &&
 	test_grep lost late.first && test "$(cat second)" = 250 && test "$(count_of late)" = 1
 '
-test_expect_success 'LMTP: killed after a batch became tickets, before it left the incoming queue: taken again as duplicates' '
+# The batch's acks are kept in its transaction (run's sender writes them):
+# queue --flush writes what a killed run left.
+test_expect_success 'LMTP: killed after a batch became tickets, before it left the incoming queue: taken again as duplicates, the kept ack written once' '
 	one_mail twice && { crash_at drain-committed twice; rc=$?; }
+	at lmt status >st.before &&
+	at lmt queue --flush >/dev/null && at lmt status >st.after &&
+	test "$(grep -l "twice@example.com" lmt/var/outbox/new/* | wc -l)" = 1 &&
 	at lmt run --once >/dev/null 2>run.err || { cat run.err; exit 1; }
 	echo "killed: $rc; answer: $(cat twice.first)" &&
 	test $rc = 137 && test_grep "crash point .*drain-committed" crash.log &&
+	test_grep "^acks: 1 to write" st.before && test_grep "^acks: 0 to write" st.after &&
 	test "$(cat twice.first)" = 250 && test "$(count_of twice)" = 1 &&
 	test "$(sqlite3 lmt/var/postdesk-incoming.db "select count(*) from incoming")" = 0 &&
 	test "$(grep -l "twice@example.com" lmt/var/outbox/new/* | wc -l)" = 1
+'
+
+test_expect_success 'a kept ack that cannot be rendered (over max_template_output) stays kept and visible, and is written later' '
+	one_mail capped && { crash_at drain-committed capped; rc=$?; } && test $rc = 137 &&
+	sed "s/^auto_replies_per_hour = 1000$/&\nmax_template_output = 64/" lmt/postdesk.conf >lmt/small.conf &&
+	"$POSTDESK" -c "$T/lmt/small.conf" queue --flush >/dev/null 2>warn &&
+	test_grep "notice [0-9]* (ack to capped@example.com) stays unwritten: .*" warn &&
+	at lmt status >st && test_grep "^acks: 1 to write" st &&
+	test "$(grep -l "capped@example.com" lmt/var/outbox/new/* | wc -l)" = 0 &&
+	at lmt queue --flush >/dev/null && at lmt status >st && test_grep "^acks: 0 to write" st &&
+	test "$(grep -l "capped@example.com" lmt/var/outbox/new/* | wc -l)" = 1 &&
+	at lmt run --once >/dev/null 2>&1 && test "$(count_of capped)" = 1
 '
 
 test_expect_success 'database locked by another process: deliver exits 75, later the mail is stored' '
