@@ -126,8 +126,8 @@ def backlog():
     n = count("backlog")
     t_tickets = t_tickets or dt
     print(f"backlog: {n} of {backlog_n} messages taken by run --once: all tickets after {t_tickets:.2f} s "
-          f"({n / t_tickets:.0f} messages/s: fetched, stored, moved to Processed, the ack queued); "
-          f"done after {dt:.2f} s ({n / dt:.0f} messages/s, the acks written to the spool too)")
+          f"({n / t_tickets:.0f} messages/s: fetched, stored, moved to Processed, the ack kept for the sender); "
+          f"done after {dt:.2f} s ({n / dt:.0f} messages/s, the acks rendered and written to the spool too)")
 
 if lat_n:
     latency()

@@ -174,11 +174,11 @@ notice_reply_address(notice_t *n, gint64 ticket, const char *address)
 	return reply_address(n, ticket, address);
 }
 
-/* Render M with TEXT (and HTML) and queue it; *MID the queued mail's
- * Message-ID. */
-static gboolean
-notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
-	     const template_t *html, char **mid, GError **error)
+/* Render M with TEXT (and HTML) into a mail ready to queue (no
+ * database), or NULL (*ERROR set). */
+static outbound_mail_t *
+notice_render(notice_t *n, const notice_mail_t *m, const template_t *text,
+	      const template_t *html, GError **error)
 {
 	const config_t *cfg = n->cfg;
 	const store_ticket_t *t = m->ticket;
@@ -187,6 +187,7 @@ notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
 	g_autofree char *reply = NULL;
 	GMimeMessage *msg;
 	const char *rcpts[] = { m->to_address, NULL };
+	outbound_mail_t *om;
 
 	template_vars_set(v, "gateway.support_address", cfg->support_address);
 	template_vars_set(v, "gateway.tag", cfg->tag);
@@ -204,7 +205,7 @@ notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
 	if (msg == NULL) {
 		g_prefix_error(error, "template %s to %s (max_template_output): ", m->template_name,
 			       m->to_address);
-		return FALSE;
+		return NULL;
 	}
 	attach(msg, m->attachments);
 	/* Every mail about a ticket carries its tag, whatever the template. */
@@ -237,9 +238,21 @@ notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
 	}
 	g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted",
 				 m->automatic ? "auto-replied" : "auto-generated", NULL);
-	*mid = outbound_enqueue(n->st, cfg, t ? t->id : 0, m->kind ? m->kind : "system",
-				m->template_name, cfg->support_address, rcpts, msg, error);
+	om = outbound_prepare(cfg, t ? t->id : 0, m->kind ? m->kind : "system", m->template_name,
+			      cfg->support_address, rcpts, msg);
 	g_object_unref(msg);
+	return om;
+}
+
+/* Render M and queue it in the caller's transaction; *MID the queued
+ * mail's Message-ID. */
+static gboolean
+notice_write(notice_t *n, const notice_mail_t *m, const template_t *text,
+	     const template_t *html, char **mid, GError **error)
+{
+	g_autoptr(outbound_mail_t) om = notice_render(n, m, text, html, error);
+
+	*mid = om ? g_strdup(outbound_queue(n->st, om, error)) : NULL;
 	return *mid != NULL;
 }
 
@@ -326,27 +339,23 @@ notice_send(notice_t *n, const notice_mail_t *m, gboolean *queued, GError **erro
 	return TRUE;
 }
 
-/* Write the kept notice D in the caller's transaction. A ticket gone
- * takes the notice with it (a warning). */
-static gboolean
-notice_write_kept(notice_t *n, const store_notice_t *d, GError **error)
+/* The mail of the kept notice D, rendered outside any transaction, or
+ * NULL: *GONE when its ticket is gone, else *ERROR set. */
+static outbound_mail_t *
+notice_render_kept(notice_t *n, const store_notice_t *d, gboolean *gone, GError **error)
 {
 	g_autoptr(GError) local = NULL;
 	g_autoptr(store_ticket_t) t = store_ticket_get(n->st, d->ticket_id, &local);
 	g_auto(GStrv) refs = d->refs ? g_strsplit(d->refs, " ", -1) : NULL;
 	g_autoptr(GPtrArray) ref_array = g_ptr_array_new();
-	g_autofree char *mid = NULL;
 	notice_mail_t m = { 0 };
 	const template_t *html = NULL, *text;
 
-	if (t == NULL && !g_error_matches(local, PD_ERROR, PD_ERROR_NOT_FOUND)) {
-		g_propagate_error(error, g_steal_pointer(&local));
-		return FALSE;
-	}
+	*gone = t == NULL && g_error_matches(local, PD_ERROR, PD_ERROR_NOT_FOUND);
 	if (t == NULL) {
-		log_warn("%s to %s not written: ticket %" G_GINT64_FORMAT " is gone",
-			 d->template_name, d->to_address, d->ticket_id);
-		return TRUE;
+		if (!*gone)
+			g_propagate_error(error, g_steal_pointer(&local));
+		return NULL;
 	}
 	for (guint i = 0; refs != NULL && refs[i] != NULL; i++)
 		g_ptr_array_add(ref_array, refs[i]);
@@ -359,80 +368,99 @@ notice_write_kept(notice_t *n, const store_notice_t *d, GError **error)
 	m.references = ref_array->len > 0 ? ref_array : NULL;
 	m.automatic = d->automatic;
 	text = notice_templates(n, &m, &html, error);
-	if (text == NULL || !notice_write(n, &m, text, html, &mid, error))
-		return FALSE;
-	log_debug("notice", "%s to %s queued as <%s>", d->template_name, d->to_address, mid);
-	return TRUE;
+	return text ? notice_render(n, &m, text, html, error) : NULL;
 }
 
-/* Write the kept notice D with a savepoint of its own. FALSE only for a
- * failure of the store; a notice that cannot be rendered (a template
- * gone or wrong since it was kept, output over max_template_output)
- * stays kept, counted in status, and is
- * warned about once per process: it holds back no other. */
-static gboolean
-notice_write_one(notice_t *n, const store_notice_t *d, gboolean *written, GError **error)
+/* Render the kept notices DUE (outside any transaction): an array as
+ * long, each a mail to queue or NULL. One that cannot be rendered (a
+ * template gone or wrong since it was kept, output over
+ * max_template_output) stays kept, counted in status, warned about once
+ * per process: it holds back no other. A ticket gone takes its notice
+ * with it (a warning; the slot stays NULL). FALSE when the store failed. */
+static GPtrArray *
+notice_render_due(notice_t *n, GPtrArray *due, GPtrArray *gone, GError **error)
 {
-	g_autoptr(GError) local = NULL;
+	g_autoptr(GPtrArray) mails = g_ptr_array_new_with_free_func(
+		(GDestroyNotify)outbound_mail_free);
 
-	*written = FALSE;
-	if (!store_savepoint(n->st, error))
-		return FALSE;
-	if (notice_write_kept(n, d, &local) && store_notice_remove(n->st, d->id, &local)) {
-		*written = TRUE;
-		return store_savepoint_release(n->st, error);
+	for (guint i = 0; i < due->len; i++) {
+		const store_notice_t *d = due->pdata[i];
+		g_autoptr(GError) local = NULL;
+		gboolean is_gone;
+		outbound_mail_t *om = notice_render_kept(n, d, &is_gone, &local);
+
+		g_ptr_array_add(mails, om);
+		if (om != NULL)
+			continue;
+		if (is_gone) {
+			log_warn("%s to %s not written: ticket %" G_GINT64_FORMAT " is gone",
+				 d->template_name, d->to_address, d->ticket_id);
+			g_ptr_array_add(gone, (gpointer)d);
+		} else if (!g_error_matches(local, PD_ERROR, PD_ERROR_CONFIG) &&
+			   !g_error_matches(local, PD_ERROR, PD_ERROR_INPUT)) {
+			g_propagate_prefixed_error(error, g_steal_pointer(&local),
+						   "notice %" G_GINT64_FORMAT " (%s to %s): ", d->id,
+						   d->template_name, d->to_address);
+			return NULL;
+		} else if (g_hash_table_add(n->warned, g_memdup2(&d->id, sizeof d->id))) {
+			log_warn("notice %" G_GINT64_FORMAT " (%s to %s) stays unwritten: %s",
+				 d->id, d->template_name, d->to_address, local->message);
+		}
 	}
-	store_savepoint_rollback(n->st);
-	if (!g_error_matches(local, PD_ERROR, PD_ERROR_CONFIG) &&
-	    !g_error_matches(local, PD_ERROR, PD_ERROR_INPUT)) {
-		g_propagate_prefixed_error(error, g_steal_pointer(&local), "notice %" G_GINT64_FORMAT
-					   " (%s to %s): ", d->id, d->template_name, d->to_address);
-		return FALSE;
-	}
-	if (g_hash_table_add(n->warned, g_memdup2(&d->id, sizeof d->id)))
-		log_warn("notice %" G_GINT64_FORMAT " (%s to %s) stays unwritten: %s", d->id,
-			 d->template_name, d->to_address, local->message);
-	return TRUE;
+	return g_steal_pointer(&mails);
 }
 
 gboolean
 notice_write_due(notice_t *n, gint64 *after, guint limit, guint *seen, GError **error)
 {
 	g_autoptr(GPtrArray) due = NULL;
+	g_autoptr(GPtrArray) mails = NULL;
+	g_autoptr(GPtrArray) gone = g_ptr_array_new();
 	gint64 kept = store_notice_count(n->st, error);
 	guint written = 0;
+	gboolean ok;
 
 	*seen = 0;
-	/* Nearly always none: no transaction for that. The rows are read
-	 * again inside it, so that two writers never write one twice. */
+	/* Nearly always none: no transaction for that. */
 	if (kept <= 0)
 		return kept == 0;
+	/* Rendering is most of the work: it is done before the transaction,
+	 * so that the write lock is held only to store the mails. */
+	due = store_notice_due(n->st, *after, limit, error);
+	mails = due ? notice_render_due(n, due, gone, error) : NULL;
+	if (mails == NULL)
+		return FALSE;
+	if (due->len > 0)
+		*after = ((store_notice_t *)due->pdata[due->len - 1])->id;
+	*seen = due->len;
 	if (!store_begin(n->st, error))
 		return FALSE;
-	due = store_notice_due(n->st, *after, limit, error);
-	for (guint i = 0; due != NULL && i < due->len; i++) {
+	ok = TRUE;
+	for (guint i = 0; ok && i < due->len; i++) {
 		const store_notice_t *d = due->pdata[i];
-		gboolean one;
+		gint64 took;
 
-		if (!notice_write_one(n, d, &one, error)) {
-			g_clear_pointer(&due, g_ptr_array_unref);
-			break;
-		}
-		written += one;
-		*after = d->id;
+		if (mails->pdata[i] == NULL && !g_ptr_array_find(gone, d, NULL))
+			continue;
+		/* Taken by another writer (queue --flush beside run) meanwhile:
+		 * that one wrote it. */
+		took = store_notice_take(n->st, d->id, error);
+		ok = took >= 0 && (took == 0 || mails->pdata[i] == NULL ||
+				   outbound_queue(n->st, mails->pdata[i], error) != NULL);
+		written += took > 0;
 	}
-	if (due == NULL) {
+	if (!ok) {
 		store_rollback(n->st);
 		return FALSE;
 	}
-	/* None written (each stays kept): nothing to commit. */
 	if (written == 0) {
 		store_rollback(n->st);
-	} else if (!store_commit(n->st, error)) {
+		return TRUE;
+	}
+	if (!store_commit(n->st, error)) {
 		store_rollback(n->st);
 		return FALSE;
 	}
-	*seen = due->len;
 	return TRUE;
 }
 

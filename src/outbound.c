@@ -55,66 +55,115 @@ message_text(GMimeMessage *msg)
 	return g_strdup("");
 }
 
-char *
-outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
-		 const char *template_name, const char *mail_from, const char *const *rcpts,
-		 GMimeMessage *msg, GError **error)
-{
-	g_autofree char *mid = make_message_id(cfg, ticket);
-	g_autofree char *rcpt = g_strjoinv("\n", (char **)rcpts);
-	g_autofree char *text = NULL;
-	g_autoptr(GBytes) bytes = NULL;
-	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(util_now());
-	g_autofree char *hash = NULL;
-	InternetAddressList *from;
-	store_outbound_t o = { 0 };
-	store_message_t m = { 0 };
+struct outbound_mail {
+	store_outbound_t o;     /* the queue's row */
+	store_message_t m;      /* the ticket's history row (a ticket's mail) */
+	/* What the rows point to. */
+	char *mid, *rcpt, *template_name, *mail_from, *kind, *text, *hash, *from_name,
+		*from_address, *subject;
+	GBytes *bytes;
+};
 
-	g_mime_message_set_message_id(msg, mid);
+void
+outbound_mail_free(outbound_mail_t *om)
+{
+	if (om == NULL)
+		return;
+	g_free(om->mid);
+	g_free(om->rcpt);
+	g_free(om->template_name);
+	g_free(om->mail_from);
+	g_free(om->kind);
+	g_free(om->text);
+	g_free(om->hash);
+	g_free(om->from_name);
+	g_free(om->from_address);
+	g_free(om->subject);
+	if (om->bytes != NULL)
+		g_bytes_unref(om->bytes);
+	g_free(om);
+}
+
+outbound_mail_t *
+outbound_prepare(const config_t *cfg, gint64 ticket, const char *kind, const char *template_name,
+		 const char *mail_from, const char *const *rcpts, GMimeMessage *msg)
+{
+	outbound_mail_t *om = g_new0(outbound_mail_t, 1);
+	g_autoptr(GDateTime) now = g_date_time_new_from_unix_utc(util_now());
+	InternetAddressList *from;
+
+	om->mid = make_message_id(cfg, ticket);
+	om->rcpt = g_strjoinv("\n", (char **)rcpts);
+	om->template_name = g_strdup(template_name);
+	om->mail_from = g_strdup(mail_from);
+	om->kind = g_strdup(kind);
+	g_mime_message_set_message_id(msg, om->mid);
 	g_mime_message_set_date(msg, now);
 	g_mime_object_set_header(GMIME_OBJECT(msg), "MIME-Version", "1.0", NULL);
 	/* Recognised on the way in: mail we sent never gets an answer. */
 	g_mime_object_set_header(GMIME_OBJECT(msg), "X-Postdesk-Loop", cfg->support_address,
 				 NULL);
-	bytes = template_message_to_bytes(msg);
-	o.ticket_id = ticket;
-	o.message_id = mid;
-	o.template_name = (char *)template_name;
-	o.mail_from = (char *)mail_from;
-	o.rcpt = rcpt;
-	o.bytes = bytes;
-	o.created = util_now();
-	if (store_outbound_add(st, &o, error) == 0)
-		return NULL;
+	om->bytes = template_message_to_bytes(msg);
+	om->o.ticket_id = ticket;
+	om->o.message_id = om->mid;
+	om->o.template_name = om->template_name;
+	om->o.mail_from = om->mail_from;
+	om->o.rcpt = om->rcpt;
+	om->o.bytes = om->bytes;
+	om->o.created = util_now();
 	if (ticket == 0)
-		return g_steal_pointer(&mid);
-	text = message_text(msg);
-	hash = util_sha256_hex(g_bytes_get_data(bytes, NULL), g_bytes_get_size(bytes));
+		return om;
+	om->text = message_text(msg);
+	om->hash = util_sha256_hex(g_bytes_get_data(om->bytes, NULL), g_bytes_get_size(om->bytes));
 	from = g_mime_message_get_from(msg);
-	m.ticket_id = ticket;
-	m.direction = (char *)"out";
-	m.kind = (char *)kind;
-	m.message_id = mid;
-	m.content_hash = hash;
 	if (from != NULL && internet_address_list_length(from) > 0) {
 		InternetAddress *a = internet_address_list_get_address(from, 0);
 
-		m.from_name = (char *)internet_address_get_name(a);
+		om->from_name = g_strdup(internet_address_get_name(a));
 		if (INTERNET_ADDRESS_IS_MAILBOX(a))
-			m.from_address = (char *)internet_address_mailbox_get_addr(
-				INTERNET_ADDRESS_MAILBOX(a));
+			om->from_address = g_strdup(internet_address_mailbox_get_addr(
+				INTERNET_ADDRESS_MAILBOX(a)));
 	}
-	m.subject = (char *)g_mime_message_get_subject(msg);
-	m.date = o.created;
-	m.received = o.created;
-	m.text = text;
-	m.visible = text;
-	m.verified = TRUE;
-	m.threaded_by = (char *)"sent";
-	m.source = (char *)template_name;
-	if (store_message_insert(st, &m, error) == 0 ||
-	    !store_message_id_add(st, mid, ticket, "out", error))
+	om->subject = g_strdup(g_mime_message_get_subject(msg));
+	om->m.ticket_id = ticket;
+	om->m.direction = (char *)"out";
+	om->m.kind = om->kind;
+	om->m.message_id = om->mid;
+	om->m.content_hash = om->hash;
+	om->m.from_name = om->from_name;
+	om->m.from_address = om->from_address;
+	om->m.subject = om->subject;
+	om->m.date = om->o.created;
+	om->m.received = om->o.created;
+	om->m.text = om->text;
+	om->m.visible = om->text;
+	om->m.verified = TRUE;
+	om->m.threaded_by = (char *)"sent";
+	om->m.source = om->template_name;
+	return om;
+}
+
+const char *
+outbound_queue(store_t *st, const outbound_mail_t *om, GError **error)
+{
+	if (store_outbound_add(st, &om->o, error) == 0)
 		return NULL;
-	return g_steal_pointer(&mid);
+	if (om->o.ticket_id != 0 &&
+	    (store_message_insert(st, &om->m, error) == 0 ||
+	     !store_message_id_add(st, om->mid, om->o.ticket_id, "out", error)))
+		return NULL;
+	return om->mid;
+}
+
+char *
+outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
+		 const char *template_name, const char *mail_from, const char *const *rcpts,
+		 GMimeMessage *msg, GError **error)
+{
+	g_autoptr(outbound_mail_t) om = outbound_prepare(cfg, ticket, kind, template_name,
+							 mail_from, rcpts, msg);
+	const char *mid = outbound_queue(st, om, error);
+
+	return g_strdup(mid);
 }
 

@@ -27,6 +27,19 @@ char *outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const ch
 		       const char *template_name, const char *mail_from,
 		       const char *const *rcpts, GMimeMessage *msg, GError **error);
 
+/* The same in two steps, so that the work of making the mail is done
+ * outside the transaction: outbound_prepare sets the headers of MSG and
+ * makes its bytes and the ticket's history row (no database);
+ * outbound_queue stores them in the caller's transaction and returns the
+ * Message-ID (borrowed from OM), or NULL on error. */
+typedef struct outbound_mail outbound_mail_t;
+outbound_mail_t *outbound_prepare(const config_t *cfg, gint64 ticket, const char *kind,
+				  const char *template_name, const char *mail_from,
+				  const char *const *rcpts, GMimeMessage *msg);
+const char *outbound_queue(store_t *st, const outbound_mail_t *om, GError **error);
+void outbound_mail_free(outbound_mail_t *om);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(outbound_mail_t, outbound_mail_free)
+
 typedef struct {
 	guint sent;
 	guint retried;      /* failed temporarily, due again later */

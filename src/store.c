@@ -1437,10 +1437,12 @@ store_notice_due(store_t *st, gint64 after, guint limit, GError **error)
 			     (GDestroyNotify)store_notice_free, error);
 }
 
-gboolean
-store_notice_remove(store_t *st, gint64 id, GError **error)
+gint64
+store_notice_take(store_t *st, gint64 id, GError **error)
 {
-	return store_exec(st, "DELETE FROM notices WHERE id = ?", error, "i", id);
+	if (!store_exec(st, "DELETE FROM notices WHERE id = ?", error, "i", id))
+		return -1;
+	return sqlite3_changes(st->db);
 }
 
 gint64

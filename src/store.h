@@ -324,7 +324,9 @@ gboolean store_notice_add(store_t *st, const store_notice_t *n, GError **error);
 /* Up to LIMIT with ids after AFTER, oldest first; array of
  * store_notice_t*. */
 GPtrArray *store_notice_due(store_t *st, gint64 after, guint limit, GError **error);
-gboolean store_notice_remove(store_t *st, gint64 id, GError **error);
+/* Remove notice ID: 1 when it was there, 0 when it was not (another
+ * writer took it), -1 on error. */
+gint64 store_notice_take(store_t *st, gint64 id, GError **error);
 /* How many wait; -1 on error. */
 gint64 store_notice_count(store_t *st, GError **error);
 
