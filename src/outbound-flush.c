@@ -23,60 +23,65 @@ typedef struct {
 	outbound_conn_t *conn;
 	guint on_conn;          /* mails sent over conn */
 	GError *down;           /* the connection failure that stops this flush */
+	/* The chunk being sent and its outcomes so far: what a failed settle
+	 * takes back. */
+	GPtrArray *chunk;
+	struct outcome *out;
 } flush_t;
 
 /* What became of one mail, decided in memory, recorded in the chunk's
  * closing transaction. */
-typedef struct {
+typedef struct outcome {
 	const char *state;      /* sent | queued | failed */
 	gint64 attempts, next_attempt, sent_at;
 	char *error;
 } outcome_t;
 
-static void
-send_one(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stats)
-{
-	g_auto(GStrv) rcpts = g_strsplit(o->rcpt, "\n", -1);
-	g_autoptr(GError) serr = NULL;
-	gint64 now = util_now();
-	gboolean permanent, sent;
+static void not_sent(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stats,
+		     const GError *serr);
 
-	out->attempts = o->attempts;
-	out->next_attempt = o->next_attempt;
-	if (f->down != NULL) {
-		/* The server is unreachable: do not knock again for every mail. */
-		serr = g_error_copy(f->down);
-		sent = FALSE;
-	} else {
-		/* Relays limit mails per connection; so do we. */
-		if (f->conn != NULL && f->cfg->has_smtp &&
-		    f->on_conn >= (guint)f->cfg->smtp_max_per_connection) {
-			f->tr->close(f->conn);
-			f->conn = NULL;
-		}
-		if (f->conn == NULL) {
-			f->conn = f->tr->open(f->cfg, &serr);
-			f->on_conn = 0;
-		}
-		sent = f->conn != NULL &&
-		       f->tr->send(f->conn, o->mail_from, (const char *const *)rcpts, o->bytes,
-				   &serr);
-		util_crash_point("outbound-sent");
-		out->attempts++;
-		f->on_conn++;
-	}
-	if (sent) {
-		out->state = "sent";
-		out->sent_at = now;
-		stats->sent++;
-		log_debug("outbound", "mail %" G_GINT64_FORMAT " <%s> sent", o->id, o->message_id);
+/* The transport's settle for what the chunk sent so far; when it fails,
+ * those count as not sent. */
+static void
+settle(flush_t *f, outbound_stats_t *stats)
+{
+	g_autoptr(GError) serr = NULL;
+
+	if (f->tr->settle == NULL || f->conn == NULL || f->tr->settle(f->conn, &serr))
 		return;
+	for (guint i = 0; i < f->chunk->len; i++) {
+		if (g_strcmp0(f->out[i].state, "sent") != 0)
+			continue;
+		stats->sent--;
+		f->out[i].sent_at = 0;
+		not_sent(f, f->chunk->pdata[i], &f->out[i], stats, serr);
 	}
-	permanent = serr->domain == PD_ERROR && serr->code == PD_ERROR_INPUT;
+}
+
+/* Close the connection, after settling what went over it. */
+static void
+close_conn(flush_t *f, outbound_stats_t *stats)
+{
+	if (f->conn == NULL)
+		return;
+	settle(f, stats);
+	if (f->conn != NULL)
+		f->tr->close(f->conn);
+	f->conn = NULL;
+}
+
+/* O was not sent (SERR): retry later, or give up when SERR is
+ * permanent or O too old. */
+static void
+not_sent(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stats,
+	 const GError *serr)
+{
+	gint64 now = util_now();
+	gboolean permanent = serr->domain == PD_ERROR && serr->code == PD_ERROR_INPUT;
+
 	if (!permanent && f->conn != NULL) {
 		/* A broken connection is not reused for the next mail. */
-		f->tr->close(f->conn);
-		f->conn = NULL;
+		close_conn(f, stats);
 	}
 	if (!permanent && f->down == NULL &&
 	    !(serr->domain == PD_ERROR && serr->code == PD_ERROR_TEMP && f->on_conn > 1))
@@ -95,6 +100,47 @@ send_one(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stat
 			 o->id, o->message_id, out->attempts, serr->message);
 	}
 }
+
+static void
+send_one(flush_t *f, store_outbound_t *o, outcome_t *out, outbound_stats_t *stats)
+{
+	g_auto(GStrv) rcpts = g_strsplit(o->rcpt, "\n", -1);
+	g_autoptr(GError) serr = NULL;
+	gint64 now = util_now();
+	gboolean sent;
+
+	out->attempts = o->attempts;
+	out->next_attempt = o->next_attempt;
+	if (f->down != NULL) {
+		/* The server is unreachable: do not knock again for every mail. */
+		serr = g_error_copy(f->down);
+		sent = FALSE;
+	} else {
+		/* Relays limit mails per connection; so do we. */
+		if (f->conn != NULL && f->cfg->has_smtp &&
+		    f->on_conn >= (guint)f->cfg->smtp_max_per_connection)
+			close_conn(f, stats);
+		if (f->conn == NULL) {
+			f->conn = f->tr->open(f->cfg, &serr);
+			f->on_conn = 0;
+		}
+		sent = f->conn != NULL &&
+		       f->tr->send(f->conn, o->mail_from, (const char *const *)rcpts, o->bytes,
+				   &serr);
+		util_crash_point("outbound-sent");
+		out->attempts++;
+		f->on_conn++;
+	}
+	if (sent) {
+		out->state = "sent";
+		out->sent_at = now;
+		stats->sent++;
+		log_debug("outbound", "mail %" G_GINT64_FORMAT " <%s> sent", o->id, o->message_id);
+		return;
+	}
+	not_sent(f, o, out, stats, serr);
+}
+
 
 /* Send CHUNK (store_outbound_t*): mark, send, record. A chunk of mail
  * left "sending" by a crash (RECOVER) is marked in doubt first. */
@@ -119,8 +165,11 @@ flush_chunk(store_t *st, flush_t *f, GPtrArray *chunk, gboolean recover,
 	if (!store_commit(st, error))
 		return FALSE;
 	util_crash_point("outbound-marked-sending");
+	f->chunk = chunk;
+	f->out = out;
 	for (guint i = 0; i < chunk->len; i++)
 		send_one(f, chunk->pdata[i], &out[i], stats);
+	settle(f, stats);
 	ok = store_begin(st, error);
 	for (guint i = 0; ok && i < chunk->len; i++) {
 		store_outbound_t *o = chunk->pdata[i];
