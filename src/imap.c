@@ -51,6 +51,7 @@ struct imap_conn {
 	guint32 uidvalidity;
 	guint32 uidnext;
 	gsize max_size;
+	gsize batch_bytes;
 	int wakeup_fd;
 	imap_wake_t last_wake;
 	gboolean idle_news; /* EXISTS/RECENT seen while entering IDLE */
@@ -417,6 +418,7 @@ imap_connect(const config_imap_t *acct, GError **error)
 	c->name = g_strdup(acct->name);
 	c->use_idle = acct->idle;
 	c->max_size = IMAP_DEFAULT_MAX_SIZE;
+	c->batch_bytes = IMAP_DEFAULT_BATCH_BYTES;
 	c->wakeup_fd = -1;
 	if (!imap_parse_url(c, acct->url, &implicit_tls, error))
 		return NULL;
@@ -535,6 +537,12 @@ imap_set_max_size(imap_conn_t *c, gsize max)
 }
 
 void
+imap_set_batch_bytes(imap_conn_t *c, gsize bytes)
+{
+	c->batch_bytes = bytes;
+}
+
+void
 imap_set_wakeup_fd(imap_conn_t *c, int fd)
 {
 	c->wakeup_fd = fd;
@@ -622,6 +630,7 @@ imap_fetch_since(imap_conn_t *c, guint32 from, guint max, GError **error)
 	g_autoptr(etpan_set_t) set = NULL;
 	clist *list;
 	gboolean any_body = FALSE;
+	gsize bytes = 0;
 
 	if (c->broken) {
 		g_set_error(error, PD_ERROR, PD_ERROR_TEMP,
@@ -662,6 +671,19 @@ imap_fetch_since(imap_conn_t *c, guint32 from, guint max, GError **error)
 	g_ptr_array_sort(msgs, imap_msg_cmp);
 	if (msgs->len > max)
 		g_ptr_array_set_size(msgs, max);
+	/* Bodies are held until the batch is taken: bound them by bytes too
+	 * (a message over max_size is not downloaded and weighs nothing). */
+	for (guint i = 0; i < msgs->len; i++) {
+		gsize size = ((imap_msg_t *)msgs->pdata[i])->size;
+
+		if (size > c->max_size)
+			continue;
+		if (i > 0 && size > c->batch_bytes - MIN(bytes, c->batch_bytes)) {
+			g_ptr_array_set_size(msgs, i);
+			break;
+		}
+		bytes += size;
+	}
 	for (guint i = 0; i < msgs->len; i++) {
 		imap_msg_t *m = msgs->pdata[i];
 

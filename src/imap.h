@@ -48,6 +48,12 @@ gboolean imap_has_idle(imap_conn_t *c);
  * caller can move them aside. Default IMAP_DEFAULT_MAX_SIZE. */
 #define IMAP_DEFAULT_MAX_SIZE ((gsize)256 * 1024 * 1024)
 void imap_set_max_size(imap_conn_t *c, gsize max);
+/* A batch of imap_fetch_since() ends before the message that would take
+ * the bodies it downloads past BYTES (it always has one), so that a
+ * backlog of large mail is held in memory a few MiB at a time. Default
+ * IMAP_DEFAULT_BATCH_BYTES. */
+#define IMAP_DEFAULT_BATCH_BYTES ((gsize)32 * 1024 * 1024)
+void imap_set_batch_bytes(imap_conn_t *c, gsize bytes);
 
 typedef struct {
 	guint32 uid;
@@ -55,8 +61,9 @@ typedef struct {
 	gsize size;     /* RFC822.SIZE; with DATA, its length */
 } imap_msg_t;
 
-/* The messages with UID >= FROM, oldest first, at most MAX of them (a big
- * backlog comes in batches: call again from the last UID + 1). Fetched
+/* The messages with UID >= FROM, oldest first, at most MAX of them and
+ * the batch bytes (a big backlog comes in batches: call again from the
+ * last UID + 1). Fetched
  * with BODY.PEEK[], so \Seen is not set. Returns a new array of
  * imap_msg_t* that frees its elements (g_ptr_array_unref), possibly
  * empty; NULL with PD_ERROR_TEMP when the connection or server fails. */

@@ -138,6 +138,19 @@ test_expect_success 'a backlog comes in batches; the N:* quirk is dropped' '
 	test_grep " UID FETCH 4:\* (UID RFC822.SIZE)" raw &&
 	test "$(grep -c "^uid " out)" = 3
 '
+test_expect_success 'a batch also ends before its byte cap, with one message at least' '
+	imap_rawlog_clear &&
+	PD_TEST_BATCH_BYTES=1 fetch plain >out &&
+	test "$(grep -c "^uid " out)" = 3 &&
+	imap_rawlog >raw &&
+	test_grep " UID FETCH 1 (UID BODY.PEEK\[\])" raw &&
+	test_grep " UID FETCH 2 (UID BODY.PEEK\[\])" raw &&
+	test_grep " UID FETCH 3 (UID BODY.PEEK\[\])" raw &&
+	imap_rawlog_clear &&
+	PD_TEST_BATCH_BYTES=$(($(size "$T/m1.eml") + $(size "$T/m2.eml"))) fetch plain >out &&
+	test "$(grep -c "^uid " out)" = 3 &&
+	imap_rawlog >raw && test_grep " UID FETCH 1:2 (UID BODY.PEEK\[\])" raw
+'
 test_expect_success '--done moves them to Processed, created on first use' '
 	imap_rawlog_clear &&
 	fetch plain --done >out 2>err &&

@@ -244,6 +244,8 @@ cmd_send(int argc, char **argv)
 				break;
 			puts("sent");
 		}
+		if (conn != NULL && error == NULL && t->settle != NULL)
+			t->settle(conn, &error);
 		if (conn != NULL)
 			t->close(conn);
 	} else if (error == NULL) {
@@ -261,7 +263,8 @@ cmd_send(int argc, char **argv)
  * With --wakeup, stdin is the wakeup fd; with --stall, a line is read
  * from stdin before waiting (news that predates the IDLE); --stall-fetch
  * then also fetches past the last UID, so that the news comes with the
- * answer to that FETCH, not with the IDLE.
+ * answer to that FETCH, not with the IDLE. PD_TEST_BATCH_BYTES sets the
+ * byte cap of a batch (imap_set_batch_bytes).
  * Errors print "error (temp|config|...): MESSAGE" and exit 1. */
 static int
 cmd_imap(int argc, char **argv)
@@ -285,6 +288,8 @@ cmd_imap(int argc, char **argv)
 			    "no [imap:%s] section", argv[2]);
 	if (acct != NULL)
 		c = imap_connect(acct, &error);
+	if (c != NULL && g_getenv("PD_TEST_BATCH_BYTES") != NULL)
+		imap_set_batch_bytes(c, g_ascii_strtoull(g_getenv("PD_TEST_BATCH_BYTES"), NULL, 10));
 	if (c != NULL && wait) {
 		puts("waiting");
 		fflush(stdout);
