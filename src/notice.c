@@ -372,13 +372,14 @@ notice_render_kept(notice_t *n, const store_notice_t *d, gboolean *gone, GError 
 }
 
 /* Render the kept notices DUE (outside any transaction): an array as
- * long, each a mail to queue or NULL. One that cannot be rendered (a
- * template gone or wrong since it was kept, output over
- * max_template_output) stays kept, counted in status, warned about once
- * per process: it holds back no other. A ticket gone takes its notice
- * with it (a warning; the slot stays NULL). FALSE when the store failed. */
+ * long, each a mail to queue or NULL, and in TAKE whether each row is to
+ * be taken. One that cannot be rendered (a template gone or wrong since
+ * it was kept, output over max_template_output) stays kept (not taken),
+ * counted in status, warned about once per process: it holds back no
+ * other. A ticket gone takes its notice with it (taken, no mail, a
+ * warning). NULL when the store failed. */
 static GPtrArray *
-notice_render_due(notice_t *n, GPtrArray *due, GPtrArray *gone, GError **error)
+notice_render_due(notice_t *n, GPtrArray *due, gboolean *take, GError **error)
 {
 	g_autoptr(GPtrArray) mails = g_ptr_array_new_with_free_func(
 		(GDestroyNotify)outbound_mail_free);
@@ -390,12 +391,12 @@ notice_render_due(notice_t *n, GPtrArray *due, GPtrArray *gone, GError **error)
 		outbound_mail_t *om = notice_render_kept(n, d, &is_gone, &local);
 
 		g_ptr_array_add(mails, om);
+		take[i] = om != NULL || is_gone;
 		if (om != NULL)
 			continue;
 		if (is_gone) {
 			log_warn("%s to %s not written: ticket %" G_GINT64_FORMAT " is gone",
 				 d->template_name, d->to_address, d->ticket_id);
-			g_ptr_array_add(gone, (gpointer)d);
 		} else if (!g_error_matches(local, PD_ERROR, PD_ERROR_CONFIG) &&
 			   !g_error_matches(local, PD_ERROR, PD_ERROR_INPUT)) {
 			g_propagate_prefixed_error(error, g_steal_pointer(&local),
@@ -413,25 +414,25 @@ notice_render_due(notice_t *n, GPtrArray *due, GPtrArray *gone, GError **error)
 gboolean
 notice_write_due(notice_t *n, gint64 *after, guint limit, guint *seen, GError **error)
 {
-	g_autoptr(GPtrArray) due = NULL;
+	g_autoptr(GPtrArray) due = store_notice_due(n->st, *after, limit, error);
 	g_autoptr(GPtrArray) mails = NULL;
-	g_autoptr(GPtrArray) gone = g_ptr_array_new();
-	gint64 kept = store_notice_count(n->st, error);
+	g_autofree gboolean *take = NULL;
 	guint written = 0;
 	gboolean ok;
 
 	*seen = 0;
+	if (due == NULL)
+		return FALSE;
 	/* Nearly always none: no transaction for that. */
-	if (kept <= 0)
-		return kept == 0;
+	if (due->len == 0)
+		return TRUE;
 	/* Rendering is most of the work: it is done before the transaction,
 	 * so that the write lock is held only to store the mails. */
-	due = store_notice_due(n->st, *after, limit, error);
-	mails = due ? notice_render_due(n, due, gone, error) : NULL;
+	take = g_new0(gboolean, due->len);
+	mails = notice_render_due(n, due, take, error);
 	if (mails == NULL)
 		return FALSE;
-	if (due->len > 0)
-		*after = ((store_notice_t *)due->pdata[due->len - 1])->id;
+	*after = ((store_notice_t *)due->pdata[due->len - 1])->id;
 	*seen = due->len;
 	if (!store_begin(n->st, error))
 		return FALSE;
@@ -440,7 +441,7 @@ notice_write_due(notice_t *n, gint64 *after, guint limit, guint *seen, GError **
 		const store_notice_t *d = due->pdata[i];
 		gint64 took;
 
-		if (mails->pdata[i] == NULL && !g_ptr_array_find(gone, d, NULL))
+		if (!take[i])
 			continue;
 		/* Taken by another writer (queue --flush beside run) meanwhile:
 		 * that one wrote it. */

@@ -49,6 +49,9 @@ settle(flush_t *f, outbound_stats_t *stats)
 
 	if (f->tr->settle == NULL || f->conn == NULL || f->tr->settle(f->conn, &serr))
 		return;
+	/* Not reused; and so not_sent below has no connection to settle. */
+	f->tr->close(f->conn);
+	f->conn = NULL;
 	for (guint i = 0; i < f->chunk->len; i++) {
 		if (g_strcmp0(f->out[i].state, "sent") != 0)
 			continue;

@@ -155,15 +155,3 @@ outbound_queue(store_t *st, const outbound_mail_t *om, GError **error)
 	return om->mid;
 }
 
-char *
-outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
-		 const char *template_name, const char *mail_from, const char *const *rcpts,
-		 GMimeMessage *msg, GError **error)
-{
-	g_autoptr(outbound_mail_t) om = outbound_prepare(cfg, ticket, kind, template_name,
-							 mail_from, rcpts, msg);
-	const char *mid = outbound_queue(st, om, error);
-
-	return g_strdup(mid);
-}
-

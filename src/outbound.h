@@ -17,21 +17,14 @@
 #include "config.h"
 #include "store.h"
 
-/* Queue MSG (headers complete but for Message-ID, Date, MIME-Version and
- * the loop header, which this sets) for RCPTS (NULL-terminated) inside
- * the caller's transaction, and record it on TICKET (0: none) as an
- * outgoing message of KIND so replies to it thread. MAIL_FROM is the
- * envelope sender ("" for <>). Returns the new Message-ID (without <>),
- * or NULL on error. */
-char *outbound_enqueue(store_t *st, const config_t *cfg, gint64 ticket, const char *kind,
-		       const char *template_name, const char *mail_from,
-		       const char *const *rcpts, GMimeMessage *msg, GError **error);
-
-/* The same in two steps, so that the work of making the mail is done
- * outside the transaction: outbound_prepare sets the headers of MSG and
- * makes its bytes and the ticket's history row (no database);
- * outbound_queue stores them in the caller's transaction and returns the
- * Message-ID (borrowed from OM), or NULL on error. */
+/* A mail to queue, in two steps so that making it is done outside the
+ * transaction. outbound_prepare sets the headers of MSG that are left
+ * (Message-ID, Date, MIME-Version and the loop header) and makes its bytes
+ * for RCPTS (NULL-terminated) and, for TICKET (0: none), the ticket's
+ * history row of KIND, so replies to it thread; MAIL_FROM is the envelope
+ * sender ("" for <>). No database. outbound_queue stores both in the
+ * caller's transaction and returns the Message-ID (without <>, borrowed
+ * from OM), or NULL on error. */
 typedef struct outbound_mail outbound_mail_t;
 outbound_mail_t *outbound_prepare(const config_t *cfg, gint64 ticket, const char *kind,
 				  const char *template_name, const char *mail_from,
